@@ -1,0 +1,124 @@
+"""create_app(): settings, database, routers, error handling and the static pages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Router, get
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.response import File
+from litestar.static_files import create_static_files_router
+
+from bluelight import __version__
+from bluelight.db import Database, DurabilityError, durability_problems, make_engine
+from bluelight.identity import Actor
+from bluelight.records.routes import record_routers
+from bluelight.settings import Settings, get_settings
+from bluelight.vocab.routes import vocab_router
+from bluelight.web.auth import PUBLIC, Authenticator, BearerAuthentication, DevTokenAuthenticator, permission_guard
+from bluelight.web.errors import EXCEPTION_HANDLERS
+from bluelight.web.schemas import Health
+
+log = logging.getLogger("bluelight")
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+def open_database(settings: Settings) -> Database:
+    """The database of ``settings``, refusing, in production, one that can lose writes.
+
+    Raises:
+        DurabilityError: in production, when a setting could lose an acknowledged write.
+    """
+    db = Database(
+        make_engine(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            echo=settings.sql_echo,
+        )
+    )
+    problems = durability_problems(db.engine)
+    if problems and settings.is_production:
+        db.dispose()
+        raise DurabilityError(
+            "refusing to start: acknowledged writes could be lost.\n  " + "\n  ".join(problems)
+        )
+    for problem in problems:
+        log.warning("durability: %s", problem)
+    return db
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    authenticator: Authenticator | None = None,
+) -> Litestar:
+    """The Bluelight ASGI application."""
+    settings = settings or get_settings()
+    db = database or open_database(settings)
+    auth = authenticator or DevTokenAuthenticator(settings.dev_token, settings.force_code)
+
+    def provide_db() -> Database:
+        return db
+
+    def provide_actor(request: Request[Actor, Any, Any]) -> Actor:
+        return request.user
+
+    @get("/health", opt=PUBLIC, summary="Liveness and database reachability", sync_to_thread=True)
+    def health() -> Health:
+        with db.read() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+        return Health(status="ok", version=__version__, database=db.dialect)
+
+    @get("/openapi.json", opt=PUBLIC, include_in_schema=False, sync_to_thread=False)
+    async def openapi(request: Request[Any, Any, Any]) -> dict[str, Any]:
+        return request.app.openapi_schema.to_schema()
+
+    @get("/", opt=PUBLIC, include_in_schema=False)
+    async def index() -> File:
+        return File(STATIC / "index.html", content_disposition_type="inline")
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=[health, openapi, vocab_router, *record_routers()],
+    )
+    static = create_static_files_router(
+        path="/static", directories=[STATIC], opt=PUBLIC, include_in_schema=False
+    )
+
+    def close() -> None:
+        if database is None:
+            db.dispose()
+
+    return Litestar(
+        route_handlers=[api, index, static],
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+        },
+        guards=[permission_guard],
+        middleware=[
+            lambda app: BearerAuthentication(
+                app, authenticator=auth, exclude_from_auth_key="exclude_from_auth"
+            )
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Bluelight",
+            version=__version__,
+            path="/api/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/")],
+        ),
+        on_shutdown=[close],
+        debug=False,
+    )
+
+
+def app_factory() -> Litestar:
+    """Entry point for the ASGI server (``granian --factory bluelight.app:app_factory``)."""
+    return create_app()

@@ -1,0 +1,91 @@
+"""The ``bluelight`` command: serve, demo, db, vocab."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from bluelight.db import DurabilityError
+from bluelight.settings import get_settings
+from bluelight.vocab.cli import vocab_app
+
+app = typer.Typer(help="Bluelight: the connected platform for frontline policing.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(vocab_app, name="vocab")
+console = Console(stderr=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Revision to reach.")) -> None:
+    """Bring the database schema up to date."""
+    from bluelight.db import make_engine
+    from bluelight.migrations import current_revision, upgrade
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    upgrade(engine, revision)
+    console.print(f"[green]schema at revision {current_revision(engine)}[/] ({engine.url.render_as_string()})")
+    engine.dispose()
+
+
+def serve_app() -> None:
+    """Serve the application with granian, refusing settings that could lose writes."""
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    from bluelight.app import open_database
+
+    settings = get_settings()
+    try:
+        open_database(settings).dispose()
+    except DurabilityError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"[bold]Bluelight[/] at http://{settings.host}:{settings.port}/  (API docs: /api/docs)")
+    Server(
+        "bluelight.app:app_factory",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        factory=True,
+    ).serve()
+
+
+@app.command()
+def serve() -> None:
+    """Run the server (BLUELIGHT_HOST, BLUELIGHT_PORT, BLUELIGHT_WORKERS)."""
+    serve_app()
+
+
+@app.command()
+def demo(
+    size: str = typer.Option("small", help="small (seconds), force (a mid-size force) or large (benchmarks)."),
+    seed: int = typer.Option(2026, help="The same seed gives the same force."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Only load the data."),
+    reset: bool = typer.Option(True, help="Empty the records first."),
+) -> None:
+    """Load a synthetic force into the database, then serve it."""
+    from bluelight.demo.cli import load_demo
+
+    load_demo(size=size, seed=seed, reset=reset, console=console)
+    settings = get_settings()
+    console.print(
+        "\n[bold]Demo sign-in[/] (development only): send "
+        f"[cyan]Authorization: Bearer {settings.dev_token}[/] to /api/v1/…"
+    )
+    if not no_serve:
+        serve_app()
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    try:
+        app()
+    except DurabilityError as exc:
+        console.print(f"[red]{exc}[/]")
+        sys.exit(2)

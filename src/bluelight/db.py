@@ -1,0 +1,201 @@
+"""Engine, sessions, SQLite pragmas, durability checks, shared column types and the change log.
+
+The same schema runs on SQLite (the embedded default) and PostgreSQL. Both are configured so
+that a write acknowledged to a client survives a crash: SQLite in WAL mode with
+``synchronous=FULL``, PostgreSQL with ``fsync`` and ``synchronous_commit`` on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    Uuid,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_SYNCHRONOUS = {"OFF": 0, "NORMAL": 1, "FULL": 2, "EXTRA": 3}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = "naive datetimes are not stored: give a timezone"
+            raise ValueError(msg)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every table, with constraint names Alembic can rely on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        uuid.UUID: Uuid(),
+        dict[str, Any]: JSONDocument,
+        list[Any]: JSONDocument,
+    }
+
+
+class ChangeLogEntry(Base):
+    """One change to one record, in commit order.
+
+    The sequence feeds record history, device sync (pull changes since a cursor) and real-time
+    push. ``snapshot`` is the record as it stood after the change, so history never depends on
+    the live row.
+    """
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_entity", "entity_type", "entity_id", "version"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[uuid.UUID]
+    version: Mapped[int]
+    action: Mapped[str] = mapped_column(String(10))
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    snapshot: Mapped[dict[str, Any]]
+
+
+class DurabilityError(RuntimeError):
+    """The database is configured so that an acknowledged write could be lost."""
+
+
+def _install_sqlite_hooks(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook emit BEGIN itself, so writers can ask for IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A writer takes the write lock when it begins, not half way through, so two writers
+        # never deadlock on a lock upgrade.
+        mode = connection.get_execution_options().get("bluelight_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Engine:
+    """An engine for ``url`` with Bluelight's connection settings.
+
+    A SQLite file's folder is created if missing.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20)
+        _install_sqlite_hooks(engine, sqlite_synchronous)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def durability_problems(engine: Engine) -> list[str]:
+    """What, in the running database's settings, could lose an acknowledged write."""
+    problems: list[str] = []
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            level = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+            if level is not None and int(level) < SQLITE_SYNCHRONOUS["FULL"]:
+                problems.append(
+                    f"SQLite synchronous is {level} (below FULL): set "
+                    "BLUELIGHT_SQLITE_SYNCHRONOUS=FULL"
+                )
+        elif engine.dialect.name == "postgresql":
+            for name in ("fsync", "synchronous_commit"):
+                value = conn.execute(text(f"SHOW {name}")).scalar()
+                if str(value).lower() == "off":
+                    problems.append(
+                        f"PostgreSQL {name} is off: set {name} = on in postgresql.conf "
+                        "(and remove any per-role, per-database or connection override)"
+                    )
+    return problems
+
+
+class Database:
+    """The engine plus the two ways in: a read session and a write transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._reader = sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        writer_engine = engine.execution_options(bluelight_begin="IMMEDIATE")
+        self._writer = sessionmaker(writer_engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; whatever it holds is rolled back at the end."""
+        with self._reader() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: committed if the block succeeds, rolled back if it raises."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

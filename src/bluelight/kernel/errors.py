@@ -1,0 +1,39 @@
+"""The base of every domain error; ``web/errors.py`` turns them into problem+json."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """An RFC 9457 problem: a stable ``code``, a status and the facts a client can act on."""
+
+    code: str
+    status: int
+    title: str
+    detail: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class BluelightError(Exception):
+    """A refusal the client can understand and act on.
+
+    Each feature subclasses it with its own ``<Feature>ErrorCode`` enum; the HTTP status comes
+    from the code, so one code always means one status.
+    """
+
+    statuses: ClassVar[dict[str, int]] = {}
+    default_status: ClassVar[int] = 400
+
+    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.code = str(code)
+        self.detail = detail
+        self.extra = extra
+
+    def problem(self) -> Problem:
+        status = self.statuses.get(self.code, self.default_status)
+        title = self.code.replace("_", " ").capitalize()
+        return Problem(self.code, status, title, self.detail, self.extra)

@@ -1,0 +1,33 @@
+"""Opaque cursors for keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+
+
+class CursorError(ValueError):
+    """A cursor that this server did not make."""
+
+
+def encode_cursor(last_id: uuid.UUID) -> str:
+    """The cursor that continues after ``last_id``."""
+    return base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> uuid.UUID:
+    """The id a cursor continues after.
+
+    Raises:
+        CursorError: the cursor is not one this server made.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return uuid.UUID(bytes=raw)
+    except (binascii.Error, ValueError) as exc:
+        msg = "the cursor is not one this server made"
+        raise CursorError(msg) from exc

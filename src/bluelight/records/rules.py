@@ -1,0 +1,302 @@
+"""The rules a POLE record must keep, as pure functions of its content.
+
+Each ``check_<kind>`` takes the record's full content as it would be stored (for an update,
+the current content with the change applied), reports every problem to the ``Checker`` and
+returns the content normalised (registration marks upper-cased, postcodes spaced, the H3 cell
+of a point). Codes are checked separately, from each kind's ``CODED`` table, so that code
+validation and force-code mapping read the same list of coded fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import h3
+import msgspec
+
+from bluelight.records.errors import RecordErrorCode as E
+from bluelight.records.schemas import (
+    EventFields,
+    LinkFields,
+    LocationFields,
+    MarkerFields,
+    PersonFields,
+    PropertyFields,
+    VehicleFields,
+)
+from bluelight.vocab import Checker
+
+H3_RESOLUTION = 9
+CLOCK_SKEW = timedelta(minutes=5)
+VRM = re.compile(r"^[A-Z0-9]{1,10}$")
+VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Coded:
+    """A coded field: ``field`` of a record (or ``sub`` of each item of a list field)."""
+
+    field: str
+    list_name: str
+    sub: str | None = None
+    many: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the rules may know of the world: the time, and which fields a change touches."""
+
+    now: datetime
+    changed: frozenset[str]
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+
+def coded_values(content: Any, coded: tuple[Coded, ...]) -> Iterator[tuple[str, str, str]]:
+    """Every (path, list name, value) of the coded fields present in ``content``.
+
+    ``content`` is a struct or a plain dict of the record's fields.
+    """
+    get = content.get if isinstance(content, dict) else lambda k: getattr(content, k, None)
+    for c in coded:
+        value = get(c.field)
+        if value is None or value is msgspec.UNSET:
+            continue
+        if c.sub is not None:
+            for i, item in enumerate(value):
+                sub = item.get(c.sub) if isinstance(item, dict) else getattr(item, c.sub)
+                if sub is not None:
+                    yield f"{c.field}[{i}].{c.sub}", c.list_name, sub
+        elif c.many:
+            for i, item in enumerate(value):
+                yield f"{c.field}[{i}]", c.list_name, item
+        else:
+            yield c.field, c.list_name, value
+
+
+def check_codes(content: Any, coded: tuple[Coded, ...], checker: Checker) -> None:
+    """Report every coded value that is not an active national code."""
+    for path, list_name, value in coded_values(content, coded):
+        checker.code(list_name, value, path)
+
+
+def name_key(name: str) -> str:
+    """The form names are filtered on: upper case, single spaces."""
+    return " ".join(name.upper().split())
+
+
+def _not_future(checker: Checker, ctx: Context, field: str, value: datetime | None) -> None:
+    if value is not None and value > ctx.now + CLOCK_SKEW:
+        checker.fail(field, E.FUTURE_DATE, f"{field} is in the future", value.isoformat())
+
+
+def _ordered(
+    checker: Checker, start: datetime | None, end: datetime | None, end_field: str
+) -> None:
+    if start is not None and end is not None and end < start:
+        checker.fail(end_field, E.END_BEFORE_START, f"{end_field} is before the start")
+
+
+PERSON_CODED = (
+    Coded("names", "name-type", sub="type"),
+    Coded("sex", "sex"),
+    Coded("ethnicity_officer", "ethnicity-officer"),
+    Coded("ethnicity_self", "ethnicity-self"),
+    Coded("build", "build"),
+    Coded("hair_colour", "hair-colour"),
+    Coded("hair_length", "hair-length"),
+    Coded("hair_style", "hair-style"),
+    Coded("eye_colour", "eye-colour"),
+    Coded("facial_hair", "facial-hair"),
+    Coded("marks", "mark-type", sub="type"),
+    Coded("marks", "body-location", sub="location"),
+    Coded("identifiers", "identifier-type", sub="type"),
+)
+
+
+def check_person(p: PersonFields, checker: Checker, ctx: Context) -> PersonFields:
+    names = [
+        msgspec.structs.replace(
+            n, family_name=" ".join(n.family_name.split()), given_names=" ".join(n.given_names.split())
+        )
+        for n in p.names
+    ]
+    for i, n in enumerate(names):
+        if not n.family_name:
+            checker.fail(f"names[{i}].family_name", E.INVALID_FORMAT, "a family name is required")
+    if p.date_of_birth is not None:
+        if p.date_of_birth > ctx.today:
+            checker.fail(
+                "date_of_birth", E.FUTURE_DATE, "date_of_birth is in the future",
+                p.date_of_birth.isoformat(),
+            )
+        elif p.date_of_birth < ctx.today.replace(year=ctx.today.year - 130):
+            checker.fail("date_of_birth", E.INVALID_RANGE, "date_of_birth is over 130 years ago")
+    if p.age_min is not None and p.age_max is not None and p.age_max < p.age_min:
+        checker.fail("age_max", E.INVALID_RANGE, "age_max is below age_min")
+    identifiers = []
+    seen: set[tuple[str, str]] = set()
+    for i, ident in enumerate(p.identifiers):
+        value = ident.value.strip().upper()
+        entry = checker.entry("identifier-type", ident.type)
+        pattern = entry.attributes.get("pattern") if entry else None
+        if pattern and not re.fullmatch(pattern, value):
+            checker.fail(
+                f"identifiers[{i}].value", E.INVALID_FORMAT,
+                f"not the form of a {ident.type} identifier", value,
+            )
+        if (ident.type, value) in seen:
+            checker.fail(f"identifiers[{i}]", E.DUPLICATE_VALUE, "identifier given twice", value)
+        seen.add((ident.type, value))
+        identifiers.append(msgspec.structs.replace(ident, value=value))
+    return msgspec.structs.replace(p, names=names, identifiers=identifiers)
+
+
+VEHICLE_CODED = (
+    Coded("make", "vehicle-make"),
+    Coded("colour", "vehicle-colour"),
+    Coded("body_type", "vehicle-body-type"),
+)
+
+
+def normalise_vrm(vrm: str) -> str:
+    """A registration mark as stored and searched: upper case, no spaces."""
+    return "".join(vrm.split()).upper()
+
+
+def check_vehicle(v: VehicleFields, checker: Checker, ctx: Context) -> VehicleFields:
+    vrm = normalise_vrm(v.vrm) if v.vrm is not None else None
+    if vrm is not None and not VRM.fullmatch(vrm):
+        checker.fail("vrm", E.INVALID_FORMAT, "a registration mark is 1-10 letters and digits", v.vrm)
+    vin = v.vin.upper() if v.vin is not None else None
+    if vin is not None and not VIN.fullmatch(vin):
+        checker.fail("vin", E.INVALID_FORMAT, "a VIN is 17 characters without I, O or Q", v.vin)
+    if v.year_of_manufacture is not None and v.year_of_manufacture > ctx.today.year + 1:
+        checker.fail("year_of_manufacture", E.FUTURE_DATE, "year_of_manufacture is in the future")
+    return msgspec.structs.replace(v, vrm=vrm, vin=vin)
+
+
+PROPERTY_CODED = (Coded("category", "property-category"),)
+
+
+def check_property(p: PropertyFields, checker: Checker, ctx: Context) -> PropertyFields:
+    serial = p.serial_number.strip().upper() if p.serial_number is not None else None
+    return msgspec.structs.replace(p, serial_number=serial or None)
+
+
+LOCATION_CODED = (Coded("location_type", "location-type"),)
+
+
+def normalise_postcode(postcode: str) -> str | None:
+    """A UK postcode in its printed form (``NG1 5DT``), or None if it is not one."""
+    m = POSTCODE.fullmatch("".join(postcode.split()).upper())
+    return f"{m.group(1)} {m.group(2)}" if m else None
+
+
+def h3_cell(latitude: float, longitude: float) -> str:
+    """The H3 cell (resolution 9, about 0.1 km²) that "near" queries ring out from."""
+    return str(h3.latlng_to_cell(latitude, longitude, H3_RESOLUTION))
+
+
+def check_location(loc: LocationFields, checker: Checker, ctx: Context) -> LocationFields:
+    postcode = None
+    if loc.postcode is not None:
+        postcode = normalise_postcode(loc.postcode)
+        if postcode is None:
+            checker.fail("postcode", E.INVALID_FORMAT, "not a UK postcode", loc.postcode)
+    if (loc.latitude is None) != (loc.longitude is None):
+        checker.fail(
+            "latitude" if loc.latitude is None else "longitude",
+            E.INCOMPLETE_COORDINATES,
+            "give latitude and longitude together",
+        )
+    if loc.latitude is not None and not -90 <= loc.latitude <= 90:
+        checker.fail("latitude", E.COORDINATES_OUT_OF_RANGE, "latitude is -90 to 90", loc.latitude)
+    if loc.longitude is not None and not -180 <= loc.longitude <= 180:
+        checker.fail(
+            "longitude", E.COORDINATES_OUT_OF_RANGE, "longitude is -180 to 180", loc.longitude
+        )
+    if not any((loc.name, loc.street, loc.premises, loc.postcode, loc.latitude, loc.uprn)):
+        if loc.latitude is None:
+            checker.fail(
+                "location", E.EMPTY_LOCATION,
+                "give at least a name, an address, a postcode, a UPRN or coordinates",
+            )
+    return msgspec.structs.replace(loc, postcode=postcode or loc.postcode)
+
+
+def location_cell(loc: LocationFields) -> str | None:
+    """The H3 cell of a valid location's point, if it has one."""
+    if loc.latitude is None or loc.longitude is None:
+        return None
+    return h3_cell(loc.latitude, loc.longitude)
+
+
+EVENT_CODED = (
+    Coded("incident_type", "incident-type"),
+    Coded("qualifiers", "incident-qualifier", many=True),
+    Coded("offence", "offence"),
+)
+
+
+def check_event(ev: EventFields, checker: Checker, ctx: Context) -> EventFields:
+    _not_future(checker, ctx, "occurred_from", ev.occurred_from)
+    _not_future(checker, ctx, "occurred_to", ev.occurred_to)
+    _not_future(checker, ctx, "reported_at", ev.reported_at)
+    _ordered(checker, ev.occurred_from, ev.occurred_to, "occurred_to")
+    _ordered(checker, ev.occurred_from, ev.reported_at, "reported_at")
+    if ev.kind == "crime" and ev.offence is None:
+        checker.fail("offence", E.OFFENCE_REQUIRED, "a crime report names its offence")
+    if len(set(ev.qualifiers)) != len(ev.qualifiers):
+        checker.fail("qualifiers", E.DUPLICATE_VALUE, "a qualifier is given twice")
+    return ev
+
+
+LINK_CODED = (Coded("link_type", "link-type"), Coded("role", "person-event-role"))
+ROLE_LINK = "involved-in"
+
+
+def check_link(link: LinkFields, checker: Checker, ctx: Context) -> LinkFields:
+    entry = checker.entry("link-type", link.link_type)
+    if entry is not None:
+        want = (entry.attributes.get("from"), entry.attributes.get("to"))
+        if want != (link.from_type, link.to_type):
+            checker.fail(
+                "link_type", E.LINK_ENDPOINT_MISMATCH,
+                f"a {link.link_type} link runs from a {want[0]} to a {want[1]}", link.link_type,
+            )
+    if link.link_type == ROLE_LINK and link.role is None:
+        checker.fail("role", E.ROLE_REQUIRED, "say the person's role in the event")
+    if link.link_type != ROLE_LINK and link.role is not None:
+        checker.fail("role", E.ROLE_NOT_ALLOWED, f"only {ROLE_LINK} links carry a role")
+    if link.from_id == link.to_id:
+        checker.fail("to_id", E.SELF_LINK, "a record cannot be linked to itself")
+    _ordered(checker, link.valid_from, link.valid_to, "valid_to")
+    return link
+
+
+MARKER_CODED = (Coded("marker", "warning-marker"),)
+MAX_REVIEW = timedelta(days=366 * 10)
+
+
+def check_marker(m: MarkerFields, checker: Checker, ctx: Context) -> MarkerFields:
+    entry = checker.entry("warning-marker", m.marker)
+    applies = entry.attributes.get("applies_to", []) if entry else []
+    if entry is not None and m.subject_type not in applies:
+        checker.fail(
+            "marker", E.MARKER_NOT_APPLICABLE,
+            f"{m.marker} applies to {', '.join(applies)}, not a {m.subject_type}", m.marker,
+        )
+    if "review_date" in ctx.changed:
+        if m.review_date < ctx.today:
+            checker.fail("review_date", E.INVALID_RANGE, "the review date has passed")
+        elif m.review_date > ctx.today + MAX_REVIEW:
+            checker.fail("review_date", E.INVALID_RANGE, "review a marker within ten years")
+    return m

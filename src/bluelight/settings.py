@@ -1,0 +1,65 @@
+"""One typed settings object, read once from ``BLUELIGHT_*`` environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_TOKEN_DEFAULT = "bluelight-dev-token"
+
+
+class Environment(StrEnum):
+    """Where the server runs: development relaxes nothing that protects data, only secrets."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Bluelight's configuration. Every field reads ``BLUELIGHT_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="BLUELIGHT_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    dev_token: str = DEV_TOKEN_DEFAULT
+    force_code: str = Field(default="DEMO", pattern=r"^[A-Z0-9]{2,10}$")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    sql_echo: bool = False
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'bluelight.db').as_posix()}"
+        if self.env is Environment.PRODUCTION and self.dev_token == DEV_TOKEN_DEFAULT:
+            msg = (
+                "BLUELIGHT_DEV_TOKEN still holds the published development token; "
+                "set a long random value (or leave production to the identity service)"
+            )
+            raise ValueError(msg)
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment the first time they are needed."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The HTTP layer: authentication, permission guard, problem+json errors, static pages."""

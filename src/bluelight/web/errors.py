@@ -1,0 +1,131 @@
+"""Every error becomes one RFC 9457 problem+json response with a stable ``code``.
+
+Domain errors carry their own code; framework refusals (a malformed body, an unknown field, a
+body too large, an unknown route) are given codes here; anything unexpected becomes a 500
+``INTERNAL_ERROR`` that names no internals. No traceback ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from bluelight.kernel.errors import BluelightError, Problem
+
+log = logging.getLogger("bluelight.web")
+
+PROBLEM_JSON = "application/problem+json"
+
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "BODY_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "TOO_MANY_REQUESTS",
+}
+
+# msgspec's messages, in the order they are tried, and the code each one means.
+VALIDATION_CODES = (
+    (re.compile(r"unknown field `([^`]*)`"), "UNKNOWN_FIELD"),
+    (re.compile(r"missing required field `([^`]*)`"), "MISSING_FIELD"),
+    (re.compile(r"^Expected `[^`]*`, got `"), "WRONG_TYPE"),
+    (re.compile(r"of length|length [<>]=|must have"), "LENGTH_OUT_OF_RANGE"),
+    (re.compile(r"[<>]=? ?-?\d|multiple of"), "VALUE_OUT_OF_RANGE"),
+    (re.compile(r"must match pattern"), "INVALID_FORMAT"),
+    (re.compile(r"Invalid enum value|Invalid value"), "INVALID_VALUE"),
+    (re.compile(r"[Ii]nvalid (RFC 3339|ISO 8601|date|datetime|UUID|uuid)|timezone|tz"), "INVALID_FORMAT"),
+    (re.compile(r"JSON is malformed|Input data was truncated"), "MALFORMED_JSON"),
+)
+AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
+    body = {
+        "type": f"urn:bluelight:problem:{problem.code}",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "code": problem.code,
+        **problem.extra,
+    }
+    return Response(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_problem(message: str, source: str | None, key: str | None) -> Problem:
+    code = "INVALID_REQUEST"
+    for pattern, name in VALIDATION_CODES:
+        if pattern.search(message):
+            code = name
+            break
+    at = AT_PATH.search(message)
+    field = at.group(1) if at else None
+    named = re.search(r"field `([^`]*)`", message)
+    if named and code in ("UNKNOWN_FIELD", "MISSING_FIELD"):
+        field = f"{field}.{named.group(1)}" if field else named.group(1)
+    if field is None and key and key != "data":
+        field = key
+    if source in ("path", "query", "header", "cookie") and code != "MALFORMED_JSON":
+        code = "INVALID_PARAMETER"
+    detail = AT_PATH.sub("", message)
+    extra: dict[str, Any] = {}
+    if field:
+        extra["field"] = field
+    if source:
+        extra["source"] = source
+    return Problem(code, 400, code.replace("_", " ").capitalize(), detail, extra)
+
+
+def handle_bluelight_error(_request: Request[Any, Any, Any], exc: BluelightError) -> Response[Any]:
+    return problem_response(exc.problem())
+
+
+def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    headers = dict(exc.headers or {})
+    if isinstance(exc, ValidationException):
+        extra = exc.extra if isinstance(exc.extra, list) else []
+        first = extra[0] if extra and isinstance(extra[0], dict) else {}
+        message = str(first.get("message", exc.detail))
+        return problem_response(
+            _validation_problem(message, first.get("source"), first.get("key")), headers
+        )
+    status = exc.status_code
+    detail = str(exc.detail)
+    if status == 400 and detail.startswith(("JSON is malformed", "Input data was truncated")):
+        return problem_response(Problem("MALFORMED_JSON", 400, "Malformed JSON", detail), headers)
+    code = HTTP_CODES.get(status, f"HTTP_{status}")
+    extra = exc.extra if isinstance(exc.extra, dict) else {}
+    if status >= 500:
+        log.error("server error %s: %s", status, detail)
+        detail = "the server could not complete the request"
+        extra = {}
+    return problem_response(
+        Problem(extra.pop("code", code), status, code.replace("_", " ").capitalize(), detail, extra),
+        headers,
+    )
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        Problem(
+            "INTERNAL_ERROR",
+            500,
+            "Internal error",
+            "the server could not complete the request; it has been logged",
+        )
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    BluelightError: handle_bluelight_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}
