@@ -74,7 +74,7 @@ def create_app(
             session.connection().exec_driver_sql("SELECT 1")
         return Health(status="ok", version=__version__, database=db.dialect)
 
-    @get("/openapi.json", opt=PUBLIC, include_in_schema=False, sync_to_thread=False)
+    @get("/openapi.json", opt=PUBLIC, include_in_schema=False)
     async def openapi(request: Request[Any, Any, Any]) -> dict[str, Any]:
         return request.app.openapi_schema.to_schema()
 

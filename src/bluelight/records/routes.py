@@ -7,7 +7,8 @@ import uuid
 from typing import Any
 
 from litestar import Request, Router, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
@@ -29,34 +30,34 @@ def kind_router(kind: Kind) -> Router:
     """The create, list, read, update, delete, history and import routes of one kind."""
     tag = [kind.title]
 
-    def create_one(data: Any, db: Database, actor: Actor) -> Any:
+    def create_one(data: Any, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> Any:
         return services.create_record(db, kind, data, actor=actor)
 
     def list_page(
         request: Request[Any, Any, Any],
-        db: Database,
+        db: NamedDependency[Database],
         cursor: str | None = Parameter(default=None, max_length=64),
         limit: int = Parameter(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
-        include_deleted: bool = False,
+        include_deleted: FromQuery[bool] = False,
     ) -> Page:
         filters = {k: v for k, v in request.query_params.items() if k not in RESERVED_QUERY}
         return queries.list_records(
             db, kind, filters=filters, cursor=cursor, limit=limit, include_deleted=include_deleted
         )
 
-    def read_one(record_id: uuid.UUID, db: Database) -> Any:
+    def read_one(record_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> Any:
         return queries.get_record(db, kind, record_id)
 
-    def update_one(record_id: uuid.UUID, data: Any, db: Database, actor: Actor) -> Any:
+    def update_one(record_id: FromPath[uuid.UUID], data: Any, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> Any:
         return services.update_record(db, kind, record_id, data, actor=actor)
 
-    def delete_one(record_id: uuid.UUID, data: Deletion, db: Database, actor: Actor) -> Any:
+    def delete_one(record_id: FromPath[uuid.UUID], data: JSONBody[Deletion], db: NamedDependency[Database], actor: NamedDependency[Actor]) -> Any:
         return services.delete_record(db, kind, record_id, data, actor=actor)
 
-    def history(record_id: uuid.UUID, db: Database) -> list[ChangeRead]:
+    def history(record_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> list[ChangeRead]:
         return queries.record_history(db, kind, record_id)
 
-    def import_batch(data: ImportBatch, db: Database, actor: Actor) -> ImportReport:
+    def import_batch(data: JSONBody[ImportBatch], db: NamedDependency[Database], actor: NamedDependency[Actor]) -> ImportReport:
         return services.import_records(db, kind, data, actor=actor)
 
     filters = ", ".join(sorted(kind.filters))
@@ -68,7 +69,7 @@ def kind_router(kind: Kind) -> Router:
             description="The id may be made by the device; a second create with it is refused.",
             operation_id=f"create_{kind.name}",
             sync_to_thread=True,
-        )(_typed(create_one, data=kind.create, **{"return": kind.read})),
+        )(_typed(create_one, data=JSONBody[kind.create], **{"return": kind.read})),
         get(
             "/",
             opt=needs(kind.read_permission),
@@ -91,7 +92,7 @@ def kind_router(kind: Kind) -> Router:
             description="Send the version you read; fields left out stay as they are.",
             operation_id=f"update_{kind.name}",
             sync_to_thread=True,
-        )(_typed(update_one, data=kind.update, **{"return": kind.read})),
+        )(_typed(update_one, data=JSONBody[kind.update], **{"return": kind.read})),
         delete(
             "/{record_id:uuid}",
             opt=needs(Permission.RECORD_DELETE),

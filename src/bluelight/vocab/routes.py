@@ -7,7 +7,9 @@ from functools import partial
 from typing import Any
 
 import anyio
+from litestar.di import NamedDependency
 from litestar import Request, Response, Router, get, put
+from litestar.params import FromPath
 
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
@@ -28,14 +30,14 @@ def _cached(request: Request[Any, Any, Any], etag: str, body: Any) -> Response[A
     return Response(body, headers=headers)
 
 
-@get("/", opt=needs(Permission.VOCAB_READ), summary="Every code list, with ETags", sync_to_thread=False)
+@get("/", opt=needs(Permission.VOCAB_READ), summary="Every code list, with ETags", )
 async def list_lists(request: Request[Any, Any, Any]) -> Response[CatalogueRead]:
     etag = catalogue_etag()
     return _cached(request, etag, queries.catalogue(etag))
 
 
 @get("/{name:str}", opt=needs(Permission.VOCAB_READ), summary="One code list, with its ETag")
-async def read_list(request: Request[Any, Any, Any], name: str) -> Response[CodeListRead]:
+async def read_list(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[CodeListRead]:
     cl = code_list(name)
     return _cached(request, cl.etag, queries.read_list(cl))
 
@@ -46,7 +48,7 @@ async def read_list(request: Request[Any, Any, Any], name: str) -> Response[Code
     summary="A force's mapping of its local codes to one national list",
     sync_to_thread=True,
 )
-def read_mapping(name: str, force: str, db: Database) -> MappingRead:
+def read_mapping(name: FromPath[str], force: FromPath[str], db: NamedDependency[Database]) -> MappingRead:
     return queries.read_mapping(db, _force(force), name)
 
 
@@ -57,7 +59,7 @@ def read_mapping(name: str, force: str, db: Database) -> MappingRead:
     description="Send the file as the body with Content-Type text/csv (UTF-8).",
 )
 async def load_mapping(
-    request: Request[Any, Any, Any], name: str, force: str, db: Database, actor: Actor
+    request: Request[Any, Any, Any], name: FromPath[str], force: FromPath[str], db: NamedDependency[Database], actor: NamedDependency[Actor]
 ) -> MappingReport:
     force_code = _force(force)
     raw = await request.body()
