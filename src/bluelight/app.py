@@ -19,7 +19,13 @@ from bluelight.identity import Actor
 from bluelight.records.routes import record_routers
 from bluelight.settings import Settings, get_settings
 from bluelight.vocab.routes import vocab_router
-from bluelight.web.auth import PUBLIC, Authenticator, BearerAuthentication, DevTokenAuthenticator, permission_guard
+from bluelight.web.auth import (
+    PUBLIC,
+    Authenticator,
+    BearerAuthentication,
+    DevTokenAuthenticator,
+    permission_guard,
+)
 from bluelight.web.errors import EXCEPTION_HANDLERS
 from bluelight.web.schemas import Health
 

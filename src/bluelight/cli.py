@@ -12,7 +12,9 @@ from bluelight.db import DurabilityError
 from bluelight.settings import get_settings
 from bluelight.vocab.cli import vocab_app
 
-app = typer.Typer(help="Bluelight: the connected platform for frontline policing.", no_args_is_help=True)
+app = typer.Typer(
+    help="Bluelight: the connected platform for frontline policing.", no_args_is_help=True
+)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(vocab_app, name="vocab")
@@ -28,7 +30,9 @@ def db_upgrade(revision: str = typer.Argument("head", help="Revision to reach.")
     settings = get_settings()
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     upgrade(engine, revision)
-    console.print(f"[green]schema at revision {current_revision(engine)}[/] ({engine.url.render_as_string()})")
+    console.print(
+        f"[green]schema at revision {current_revision(engine)}[/] ({engine.url.render_as_string()})"
+    )
     engine.dispose()
 
 
@@ -45,7 +49,9 @@ def serve_app() -> None:
     except DurabilityError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    console.print(f"[bold]Bluelight[/] at http://{settings.host}:{settings.port}/  (API docs: /api/docs)")
+    console.print(
+        f"[bold]Bluelight[/] at http://{settings.host}:{settings.port}/  (API docs: /api/docs)"
+    )
     Server(
         "bluelight.app:app_factory",
         address=settings.host,
@@ -64,7 +70,9 @@ def serve() -> None:
 
 @app.command()
 def demo(
-    size: str = typer.Option("small", help="small (seconds), force (a mid-size force) or large (benchmarks)."),
+    size: str = typer.Option(
+        "small", help="small (seconds), force (a mid-size force) or large (benchmarks)."
+    ),
     seed: int = typer.Option(2026, help="The same seed gives the same force."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Only load the data."),
     reset: bool = typer.Option(True, help="Empty the records first."),

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_TOKEN_DEFAULT = "bluelight-dev-token"
+DEV_TOKEN_DEFAULT = "bluelight-dev-token"  # noqa: S105  (published on purpose; refused in production)
 
 
 class Environment(StrEnum):

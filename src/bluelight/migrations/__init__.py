@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
 
 
 def alembic_config(engine: Engine) -> Config:

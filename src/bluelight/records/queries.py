@@ -44,9 +44,7 @@ def _markers(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list
     return out
 
 
-def _addresses(
-    session: Session, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[AddressSummary]]:
+def _addresses(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[AddressSummary]]:
     out: dict[uuid.UUID, list[AddressSummary]] = {}
     rows = session.execute(
         select(Link, Location)
@@ -98,7 +96,9 @@ def fetch_row(session: Session, kind: Kind, record_id: uuid.UUID) -> RecordColum
     row = session.get(kind.model, record_id)
     if row is None:
         raise RecordError(
-            RecordErrorCode.RECORD_NOT_FOUND, f"no {kind.name} with id {record_id}", id=str(record_id)
+            RecordErrorCode.RECORD_NOT_FOUND,
+            f"no {kind.name} with id {record_id}",
+            id=str(record_id),
         )
     if row.deleted_at is not None:
         raise RecordError(

@@ -21,6 +21,10 @@ from bluelight.web.auth import needs
 RESERVED_QUERY = {"cursor", "limit", "include_deleted"}
 
 
+def _json_body(struct: type[Any]) -> Any:
+    return JSONBody[struct]  # type: ignore[valid-type,misc]  # the body type is each kind's, chosen at run time
+
+
 def _typed(fn: Any, **annotations: Any) -> Any:
     fn.__annotations__ = {**fn.__annotations__, **annotations}
     return fn
@@ -48,16 +52,28 @@ def kind_router(kind: Kind) -> Router:
     def read_one(record_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> Any:
         return queries.get_record(db, kind, record_id)
 
-    def update_one(record_id: FromPath[uuid.UUID], data: Any, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> Any:
+    def update_one(
+        record_id: FromPath[uuid.UUID],
+        data: Any,
+        db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
+    ) -> Any:
         return services.update_record(db, kind, record_id, data, actor=actor)
 
-    def delete_one(record_id: FromPath[uuid.UUID], data: JSONBody[Deletion], db: NamedDependency[Database], actor: NamedDependency[Actor]) -> Any:
+    def delete_one(
+        record_id: FromPath[uuid.UUID],
+        data: JSONBody[Deletion],
+        db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
+    ) -> Any:
         return services.delete_record(db, kind, record_id, data, actor=actor)
 
     def history(record_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> list[ChangeRead]:
         return queries.record_history(db, kind, record_id)
 
-    def import_batch(data: JSONBody[ImportBatch], db: NamedDependency[Database], actor: NamedDependency[Actor]) -> ImportReport:
+    def import_batch(
+        data: JSONBody[ImportBatch], db: NamedDependency[Database], actor: NamedDependency[Actor]
+    ) -> ImportReport:
         return services.import_records(db, kind, data, actor=actor)
 
     filters = ", ".join(sorted(kind.filters))
@@ -69,7 +85,7 @@ def kind_router(kind: Kind) -> Router:
             description="The id may be made by the device; a second create with it is refused.",
             operation_id=f"create_{kind.name}",
             sync_to_thread=True,
-        )(_typed(create_one, data=JSONBody[kind.create], **{"return": kind.read})),
+        )(_typed(create_one, data=_json_body(kind.create), **{"return": kind.read})),
         get(
             "/",
             opt=needs(kind.read_permission),
@@ -92,7 +108,7 @@ def kind_router(kind: Kind) -> Router:
             description="Send the version you read; fields left out stay as they are.",
             operation_id=f"update_{kind.name}",
             sync_to_thread=True,
-        )(_typed(update_one, data=JSONBody[kind.update], **{"return": kind.read})),
+        )(_typed(update_one, data=_json_body(kind.update), **{"return": kind.read})),
         delete(
             "/{record_id:uuid}",
             opt=needs(Permission.RECORD_DELETE),

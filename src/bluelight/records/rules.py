@@ -64,9 +64,10 @@ def coded_values(content: Any, coded: tuple[Coded, ...]) -> Iterator[tuple[str, 
 
     ``content`` is a struct or a plain dict of the record's fields.
     """
-    get = content.get if isinstance(content, dict) else lambda k: getattr(content, k, None)
     for c in coded:
-        value = get(c.field)
+        value = (
+            content.get(c.field) if isinstance(content, dict) else getattr(content, c.field, None)
+        )
         if value is None or value is msgspec.UNSET:
             continue
         if c.sub is not None:
@@ -124,7 +125,9 @@ PERSON_CODED = (
 def check_person(p: PersonFields, checker: Checker, ctx: Context) -> PersonFields:
     names = [
         msgspec.structs.replace(
-            n, family_name=" ".join(n.family_name.split()), given_names=" ".join(n.given_names.split())
+            n,
+            family_name=" ".join(n.family_name.split()),
+            given_names=" ".join(n.given_names.split()),
         )
         for n in p.names
     ]
@@ -134,7 +137,9 @@ def check_person(p: PersonFields, checker: Checker, ctx: Context) -> PersonField
     if p.date_of_birth is not None:
         if p.date_of_birth > ctx.today:
             checker.fail(
-                "date_of_birth", E.FUTURE_DATE, "date_of_birth is in the future",
+                "date_of_birth",
+                E.FUTURE_DATE,
+                "date_of_birth is in the future",
                 p.date_of_birth.isoformat(),
             )
         elif p.date_of_birth < ctx.today.replace(year=ctx.today.year - 130):
@@ -149,8 +154,10 @@ def check_person(p: PersonFields, checker: Checker, ctx: Context) -> PersonField
         pattern = entry.attributes.get("pattern") if entry else None
         if pattern and not re.fullmatch(pattern, value):
             checker.fail(
-                f"identifiers[{i}].value", E.INVALID_FORMAT,
-                f"not the form of a {ident.type} identifier", value,
+                f"identifiers[{i}].value",
+                E.INVALID_FORMAT,
+                f"not the form of a {ident.type} identifier",
+                value,
             )
         if (ident.type, value) in seen:
             checker.fail(f"identifiers[{i}]", E.DUPLICATE_VALUE, "identifier given twice", value)
@@ -174,7 +181,9 @@ def normalise_vrm(vrm: str) -> str:
 def check_vehicle(v: VehicleFields, checker: Checker, ctx: Context) -> VehicleFields:
     vrm = normalise_vrm(v.vrm) if v.vrm is not None else None
     if vrm is not None and not VRM.fullmatch(vrm):
-        checker.fail("vrm", E.INVALID_FORMAT, "a registration mark is 1-10 letters and digits", v.vrm)
+        checker.fail(
+            "vrm", E.INVALID_FORMAT, "a registration mark is 1-10 letters and digits", v.vrm
+        )
     vin = v.vin.upper() if v.vin is not None else None
     if vin is not None and not VIN.fullmatch(vin):
         checker.fail("vin", E.INVALID_FORMAT, "a VIN is 17 characters without I, O or Q", v.vin)
@@ -223,12 +232,14 @@ def check_location(loc: LocationFields, checker: Checker, ctx: Context) -> Locat
         checker.fail(
             "longitude", E.COORDINATES_OUT_OF_RANGE, "longitude is -180 to 180", loc.longitude
         )
-    if not any((loc.name, loc.street, loc.premises, loc.postcode, loc.latitude, loc.uprn)):
-        if loc.latitude is None:
-            checker.fail(
-                "location", E.EMPTY_LOCATION,
-                "give at least a name, an address, a postcode, a UPRN or coordinates",
-            )
+    if not any((loc.name, loc.street, loc.premises, loc.postcode, loc.uprn)) and (
+        loc.latitude is None
+    ):
+        checker.fail(
+            "location",
+            E.EMPTY_LOCATION,
+            "give at least a name, an address, a postcode, a UPRN or coordinates",
+        )
     return msgspec.structs.replace(loc, postcode=postcode or loc.postcode)
 
 
@@ -269,8 +280,10 @@ def check_link(link: LinkFields, checker: Checker, ctx: Context) -> LinkFields:
         want = (entry.attributes.get("from"), entry.attributes.get("to"))
         if want != (link.from_type, link.to_type):
             checker.fail(
-                "link_type", E.LINK_ENDPOINT_MISMATCH,
-                f"a {link.link_type} link runs from a {want[0]} to a {want[1]}", link.link_type,
+                "link_type",
+                E.LINK_ENDPOINT_MISMATCH,
+                f"a {link.link_type} link runs from a {want[0]} to a {want[1]}",
+                link.link_type,
             )
     if link.link_type == ROLE_LINK and link.role is None:
         checker.fail("role", E.ROLE_REQUIRED, "say the person's role in the event")
@@ -291,8 +304,10 @@ def check_marker(m: MarkerFields, checker: Checker, ctx: Context) -> MarkerField
     applies = entry.attributes.get("applies_to", []) if entry else []
     if entry is not None and m.subject_type not in applies:
         checker.fail(
-            "marker", E.MARKER_NOT_APPLICABLE,
-            f"{m.marker} applies to {', '.join(applies)}, not a {m.subject_type}", m.marker,
+            "marker",
+            E.MARKER_NOT_APPLICABLE,
+            f"{m.marker} applies to {', '.join(applies)}, not a {m.subject_type}",
+            m.marker,
         )
     if "review_date" in ctx.changed:
         if m.review_date < ctx.today:

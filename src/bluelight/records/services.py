@@ -50,7 +50,10 @@ def _check_references(session: Session, kind: Kind, content: Any, checker: Check
     if kind.name == "event":
         refs.append(("location_id", "location", content.location_id))
     elif kind.name == "link":
-        refs += [("from_id", content.from_type, content.from_id), ("to_id", content.to_type, content.to_id)]
+        refs += [
+            ("from_id", content.from_type, content.from_id),
+            ("to_id", content.to_type, content.to_id),
+        ]
     elif kind.name == "marker":
         refs.append(("subject_id", content.subject_type, content.subject_id))
     for field_name, entity_type, ref in refs:
@@ -75,7 +78,13 @@ def _validated(
 
 
 def _log(
-    session: Session, kind: Kind, row: RecordColumns, action: str, actor: Actor, reason: str | None
+    session: Session,
+    kind: Kind,
+    row: RecordColumns,
+    *,
+    action: str,
+    actor: Actor,
+    reason: str | None,
 ) -> Any:
     read = to_reads(session, kind, [row])[0]
     snapshot = msgspec.to_builtins(read)
@@ -132,7 +141,8 @@ def insert_record(
     )
     content = _validated(session, kind, fields, frozenset(fields.__struct_fields__), now)
     _unique_reference(session, kind, content, record_id)
-    row: Any = kind.model(
+    model: Any = kind.model
+    row = model(
         id=record_id,
         version=1,
         owner_agency=actor.agency,
@@ -145,7 +155,7 @@ def insert_record(
     )
     session.add(row)
     _flush(session, kind, record_id)
-    return _log(session, kind, row, "created", actor, None)
+    return _log(session, kind, row, action="created", actor=actor, reason=None)
 
 
 def _unique_reference(session: Session, kind: Kind, content: Any, record_id: uuid.UUID) -> None:
@@ -185,7 +195,9 @@ def _check_version(kind: Kind, row: RecordColumns, version: int) -> None:
         )
 
 
-def update_record(db: Database, kind: Kind, record_id: uuid.UUID, patch: Any, *, actor: Actor) -> Any:
+def update_record(
+    db: Database, kind: Kind, record_id: uuid.UUID, patch: Any, *, actor: Actor
+) -> Any:
     """Change some fields of a record, based on the version the client last read.
 
     A field left out is unchanged; a field given as null is cleared. A change that alters
@@ -217,7 +229,7 @@ def update_record(db: Database, kind: Kind, record_id: uuid.UUID, patch: Any, *,
         row.updated_at = now
         row.updated_by = actor.username
         session.flush()
-        return _log(session, kind, row, "updated", actor, None)
+        return _log(session, kind, row, action="updated", actor=actor, reason=None)
 
 
 def delete_record(
@@ -239,7 +251,7 @@ def delete_record(
         row.deleted_by = actor.username
         row.deletion_reason = deletion.reason
         session.flush()
-        return _log(session, kind, row, "deleted", actor, deletion.reason)
+        return _log(session, kind, row, action="deleted", actor=actor, reason=deletion.reason)
 
 
 UNMAPPED_CODE = "UNMAPPED_CODE"
@@ -275,7 +287,9 @@ def _translate(
                 if isinstance(item, dict) and isinstance(item.get(c.sub), str)
             ]
         elif c.many and isinstance(value, list):
-            slots = [(f"{c.field}[{i}]", value, i) for i, v in enumerate(value) if isinstance(v, str)]
+            slots = [
+                (f"{c.field}[{i}]", value, i) for i, v in enumerate(value) if isinstance(v, str)
+            ]
         elif isinstance(value, str):
             slots = [(c.field, record, c.field)]
         for path, holder, key in slots:
@@ -333,9 +347,11 @@ def import_records(db: Database, kind: Kind, batch: ImportBatch, *, actor: Actor
             try:
                 data = msgspec.convert(record, kind.create)
             except msgspec.ValidationError as exc:
-                report.rejected.append(ImportRejection(index=index, code=INVALID_RECORD, detail=str(exc)))
+                report.rejected.append(
+                    ImportRejection(index=index, code=INVALID_RECORD, detail=str(exc))
+                )
                 continue
-            record_id = str(data.id) if data.id else None
+            record_id = str(getattr(data, "id", None) or "") or None
             if record_id is not None and record_id in seen:
                 report.rejected.append(
                     ImportRejection(
@@ -356,7 +372,9 @@ def import_records(db: Database, kind: Kind, batch: ImportBatch, *, actor: Actor
                 )
                 continue
             except RecordError as exc:
-                report.rejected.append(ImportRejection(index=index, code=exc.code, detail=exc.detail))
+                report.rejected.append(
+                    ImportRejection(index=index, code=exc.code, detail=exc.detail)
+                )
                 continue
             if record_id is not None:
                 seen.add(record_id)
@@ -365,10 +383,10 @@ def import_records(db: Database, kind: Kind, batch: ImportBatch, *, actor: Actor
 
 
 __all__ = [
-    "import_records",
     "InvalidInput",
     "create_record",
     "delete_record",
+    "import_records",
     "insert_record",
     "update_record",
 ]

@@ -43,7 +43,9 @@ def show(name: str = typer.Argument(help="List name, e.g. warning-marker.")) -> 
 def import_mapping(
     force: str = typer.Argument(help="The force's code, e.g. WMP."),
     name: str = typer.Argument(help="The national list the file maps to."),
-    path: Path = typer.Argument(help="CSV: local code, local label, national code.", exists=True, dir_okay=False),
+    path: Path = typer.Argument(
+        help="CSV: local code, local label, national code.", exists=True, dir_okay=False
+    ),
 ) -> None:
     """Load a force's legacy list; lines that cannot be loaded are listed, not dropped."""
     from bluelight.app import open_database

@@ -7,8 +7,8 @@ from functools import partial
 from typing import Any
 
 import anyio
-from litestar.di import NamedDependency
 from litestar import Request, Response, Router, get, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from bluelight.db import Database
@@ -30,7 +30,11 @@ def _cached(request: Request[Any, Any, Any], etag: str, body: Any) -> Response[A
     return Response(body, headers=headers)
 
 
-@get("/", opt=needs(Permission.VOCAB_READ), summary="Every code list, with ETags", )
+@get(
+    "/",
+    opt=needs(Permission.VOCAB_READ),
+    summary="Every code list, with ETags",
+)
 async def list_lists(request: Request[Any, Any, Any]) -> Response[CatalogueRead]:
     etag = catalogue_etag()
     return _cached(request, etag, queries.catalogue(etag))
@@ -48,7 +52,9 @@ async def read_list(request: Request[Any, Any, Any], name: FromPath[str]) -> Res
     summary="A force's mapping of its local codes to one national list",
     sync_to_thread=True,
 )
-def read_mapping(name: FromPath[str], force: FromPath[str], db: NamedDependency[Database]) -> MappingRead:
+def read_mapping(
+    name: FromPath[str], force: FromPath[str], db: NamedDependency[Database]
+) -> MappingRead:
     return queries.read_mapping(db, _force(force), name)
 
 
@@ -59,7 +65,11 @@ def read_mapping(name: FromPath[str], force: FromPath[str], db: NamedDependency[
     description="Send the file as the body with Content-Type text/csv (UTF-8).",
 )
 async def load_mapping(
-    request: Request[Any, Any, Any], name: FromPath[str], force: FromPath[str], db: NamedDependency[Database], actor: NamedDependency[Actor]
+    request: Request[Any, Any, Any],
+    name: FromPath[str],
+    force: FromPath[str],
+    db: NamedDependency[Database],
+    actor: NamedDependency[Actor],
 ) -> MappingReport:
     force_code = _force(force)
     raw = await request.body()
@@ -69,7 +79,11 @@ async def load_mapping(
         raise VocabError(VocabErrorCode.MAPPING_INVALID, "the file is not UTF-8 text") from exc
     return await anyio.to_thread.run_sync(
         partial(
-            services.import_mapping, db, force_code=force_code, list_name=name, csv_text=text,
+            services.import_mapping,
+            db,
+            force_code=force_code,
+            list_name=name,
+            csv_text=text,
             actor=actor,
         )
     )

@@ -60,7 +60,9 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         super().__init__(app, **kwargs)
         self.authenticator = authenticator
 
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN:
@@ -75,7 +77,9 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=actor, auth=token)
 
 
-def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+def permission_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """Allow the request only if the actor holds the permission the route declares."""
     if handler.opt.get("public"):
         return

@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from bluelight.kernel.errors import BluelightError, Problem
 
@@ -41,7 +42,10 @@ VALIDATION_CODES = (
     (re.compile(r"[<>]=? ?-?\d|multiple of"), "VALUE_OUT_OF_RANGE"),
     (re.compile(r"must match pattern"), "INVALID_FORMAT"),
     (re.compile(r"Invalid enum value|Invalid value"), "INVALID_VALUE"),
-    (re.compile(r"[Ii]nvalid (RFC 3339|ISO 8601|date|datetime|UUID|uuid)|timezone|tz"), "INVALID_FORMAT"),
+    (
+        re.compile(r"[Ii]nvalid (RFC 3339|ISO 8601|date|datetime|UUID|uuid)|timezone|tz"),
+        "INVALID_FORMAT",
+    ),
     (re.compile(r"JSON is malformed|Input data was truncated"), "MALFORMED_JSON"),
 )
 AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
@@ -90,8 +94,8 @@ def handle_bluelight_error(_request: Request[Any, Any, Any], exc: BluelightError
 def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
-        extra = exc.extra if isinstance(exc.extra, list) else []
-        first = extra[0] if extra and isinstance(extra[0], dict) else {}
+        errors = exc.extra if isinstance(exc.extra, list) else []
+        first = errors[0] if errors and isinstance(errors[0], dict) else {}
         message = str(first.get("message", exc.detail))
         return problem_response(
             _validation_problem(message, first.get("source"), first.get("key")), headers
@@ -101,15 +105,13 @@ def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) 
     if status == 400 and detail.startswith(("JSON is malformed", "Input data was truncated")):
         return problem_response(Problem("MALFORMED_JSON", 400, "Malformed JSON", detail), headers)
     code = HTTP_CODES.get(status, f"HTTP_{status}")
-    extra = exc.extra if isinstance(exc.extra, dict) else {}
+    facts: dict[str, Any] = dict(exc.extra) if isinstance(exc.extra, dict) else {}
     if status >= 500:
         log.error("server error %s: %s", status, detail)
         detail = "the server could not complete the request"
-        extra = {}
-    return problem_response(
-        Problem(extra.pop("code", code), status, code.replace("_", " ").capitalize(), detail, extra),
-        headers,
-    )
+        facts = {}
+    title = code.replace("_", " ").capitalize()
+    return problem_response(Problem(facts.pop("code", code), status, title, detail, facts), headers)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -124,7 +126,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     BluelightError: handle_bluelight_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,

@@ -39,9 +39,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column(
             "snapshot",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_change_log")),
@@ -94,9 +92,7 @@ def upgrade() -> None:
         sa.Column("deletion_reason", sa.String(length=500), nullable=True),
         sa.Column(
             "original_codes",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_links")),
@@ -130,9 +126,7 @@ def upgrade() -> None:
         sa.Column("deletion_reason", sa.String(length=500), nullable=True),
         sa.Column(
             "original_codes",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_locations")),
@@ -149,9 +143,7 @@ def upgrade() -> None:
         sa.Column("given_names_key", sa.String(length=150), nullable=False),
         sa.Column(
             "names",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column("date_of_birth", sa.Date(), nullable=True),
@@ -169,16 +161,12 @@ def upgrade() -> None:
         sa.Column("facial_hair", sa.String(length=40), nullable=True),
         sa.Column(
             "marks",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column(
             "identifiers",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -193,17 +181,13 @@ def upgrade() -> None:
         sa.Column("deletion_reason", sa.String(length=500), nullable=True),
         sa.Column(
             "original_codes",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_persons")),
     )
     with op.batch_alter_table("persons", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_persons_date_of_birth", ["date_of_birth"], unique=False
-        )
+        batch_op.create_index("ix_persons_date_of_birth", ["date_of_birth"], unique=False)
         batch_op.create_index(
             "ix_persons_name_key", ["family_name_key", "given_names_key"], unique=False
         )
@@ -228,17 +212,13 @@ def upgrade() -> None:
         sa.Column("deletion_reason", sa.String(length=500), nullable=True),
         sa.Column(
             "original_codes",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_property_items")),
     )
     with op.batch_alter_table("property_items", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_property_items_serial_number", ["serial_number"], unique=False
-        )
+        batch_op.create_index("ix_property_items_serial_number", ["serial_number"], unique=False)
 
     op.create_table(
         "vehicles",
@@ -262,9 +242,7 @@ def upgrade() -> None:
         sa.Column("deletion_reason", sa.String(length=500), nullable=True),
         sa.Column(
             "original_codes",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vehicles")),
@@ -292,17 +270,13 @@ def upgrade() -> None:
         sa.Column("deletion_reason", sa.String(length=500), nullable=True),
         sa.Column(
             "original_codes",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_warning_markers")),
     )
     with op.batch_alter_table("warning_markers", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_warning_markers_subject", ["subject_id", "marker"], unique=False
-        )
+        batch_op.create_index("ix_warning_markers_subject", ["subject_id", "marker"], unique=False)
 
     op.create_table(
         "events",
@@ -315,9 +289,7 @@ def upgrade() -> None:
         sa.Column("incident_type", sa.String(length=40), nullable=False),
         sa.Column(
             "qualifiers",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column("offence", sa.String(length=40), nullable=True),
@@ -334,9 +306,7 @@ def upgrade() -> None:
         sa.Column("deletion_reason", sa.String(length=500), nullable=True),
         sa.Column(
             "original_codes",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
         sa.ForeignKeyConstraint(
@@ -348,9 +318,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_location_id", ["location_id"], unique=False)
-        batch_op.create_index(
-            "ix_events_occurred_from", ["occurred_from"], unique=False
-        )
+        batch_op.create_index("ix_events_occurred_from", ["occurred_from"], unique=False)
         batch_op.create_index("ix_events_reference", ["reference"], unique=True)
 
 
