@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import File
 from litestar.static_files import create_static_files_router
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  # ships no types
 
 from bluelight import __version__
 from bluelight.db import Database, DurabilityError, durability_problems, make_engine
@@ -31,6 +32,7 @@ from bluelight.web.schemas import Health
 
 log = logging.getLogger("bluelight")
 STATIC = Path(__file__).parent / "web" / "static"
+DOCS_ASSETS = "/api/docs-assets"
 
 
 def open_database(settings: Settings) -> Database:
@@ -86,7 +88,9 @@ def create_app(
 
     @get("/", opt=PUBLIC, include_in_schema=False)
     async def index() -> File:
-        return File(STATIC / "index.html", content_disposition_type="inline")
+        return File(
+            STATIC / "index.html", content_disposition_type="inline", media_type="text/html"
+        )
 
     api = Router(
         path="/api/v1",
@@ -100,8 +104,13 @@ def create_app(
         if database is None:
             db.dispose()
 
+    # The docs' assets are served from the package, never a CDN: forces run closed networks.
+    docs_assets = create_static_files_router(
+        path=DOCS_ASSETS, directories=[swagger_ui_path], opt=PUBLIC, include_in_schema=False
+    )
+
     return Litestar(
-        route_handlers=[api, index, static],
+        route_handlers=[api, index, static, docs_assets],
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
@@ -118,7 +127,16 @@ def create_app(
             title="Bluelight",
             version=__version__,
             path="/api/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path="/",
+                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+                )
+            ],
+            openapi_router=Router(path="/api/docs", route_handlers=[], opt=PUBLIC),
         ),
         on_shutdown=[close],
         debug=False,

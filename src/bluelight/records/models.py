@@ -43,7 +43,15 @@ class Person(RecordColumns, Base):
 
     __tablename__ = "persons"
     __table_args__ = (
-        Index("ix_persons_name_key", "family_name_key", "given_names_key"),
+        Index(
+            "ix_persons_name_key",
+            "family_name_key",
+            "given_names_key",
+            postgresql_ops={
+                "family_name_key": "varchar_pattern_ops",
+                "given_names_key": "varchar_pattern_ops",
+            },
+        ),
         Index("ix_persons_date_of_birth", "date_of_birth"),
     )
 

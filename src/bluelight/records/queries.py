@@ -122,8 +122,25 @@ def get_record(db: Database, kind: Kind, record_id: uuid.UUID) -> Any:
         return to_reads(session, kind, [row])[0]
 
 
-def _filtered(kind: Kind, stmt: Select[Any], filters: Mapping[str, str]) -> Select[Any]:
+MAX_FILTERS = 10
+MAX_FILTER_LENGTH = 200
+LAST_CHARACTER = "\U0010ffff"
+
+
+def _filtered(
+    kind: Kind, stmt: Select[Any], filters: Mapping[str, str], dialect: str
+) -> Select[Any]:
+    if len(filters) > MAX_FILTERS:
+        raise RecordError(
+            RecordErrorCode.INVALID_FILTER, f"at most {MAX_FILTERS} filters in one request"
+        )
     for name, raw in filters.items():
+        if len(raw) > MAX_FILTER_LENGTH:
+            raise RecordError(
+                RecordErrorCode.INVALID_FILTER,
+                f"{name}: at most {MAX_FILTER_LENGTH} characters",
+                filter=name,
+            )
         spec = kind.filters.get(name)
         if spec is None:
             raise RecordError(
@@ -139,7 +156,11 @@ def _filtered(kind: Kind, stmt: Select[Any], filters: Mapping[str, str]) -> Sele
                 RecordErrorCode.INVALID_FILTER, f"{name}: {exc}", filter=name, value=raw
             ) from exc
         column = getattr(kind.model, spec.column)
-        if spec.op == "prefix":
+        if spec.op == "prefix" and dialect == "sqlite":
+            # SQLite compares bytes, so a range is an exact prefix test that uses the index
+            # (its LIKE cannot, with an ESCAPE clause).
+            stmt = stmt.where(column >= value, column < value + LAST_CHARACTER)
+        elif spec.op == "prefix":
             escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             stmt = stmt.where(column.like(escaped + "%", escape="\\"))
         elif spec.op == "gte":
@@ -166,7 +187,7 @@ def list_records(
         RecordError: INVALID_FILTER, INVALID_CURSOR.
     """
     model: Any = kind.model
-    stmt = _filtered(kind, select(model), filters)
+    stmt = _filtered(kind, select(model), filters, db.dialect)
     if not include_deleted:
         stmt = stmt.where(model.deleted_at.is_(None))
     if cursor:

@@ -188,8 +188,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.create_index("ix_persons_date_of_birth", ["date_of_birth"], unique=False)
+        # Pattern ops let PostgreSQL answer name-prefix filters (LIKE 'SMI%') from the index
+        # whatever the database's collation.
         batch_op.create_index(
-            "ix_persons_name_key", ["family_name_key", "given_names_key"], unique=False
+            "ix_persons_name_key",
+            ["family_name_key", "given_names_key"],
+            unique=False,
+            postgresql_ops={
+                "family_name_key": "varchar_pattern_ops",
+                "given_names_key": "varchar_pattern_ops",
+            },
         )
 
     op.create_table(
