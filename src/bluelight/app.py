@@ -29,6 +29,7 @@ from bluelight.web.auth import (
 )
 from bluelight.web.errors import EXCEPTION_HANDLERS
 from bluelight.web.schemas import Health
+from bluelight.web.text import refuse_nul
 
 log = logging.getLogger("bluelight")
 STATIC = Path(__file__).parent / "web" / "static"
@@ -80,7 +81,9 @@ def create_app(
     def health() -> Health:
         with db.read() as session:
             session.connection().exec_driver_sql("SELECT 1")
-        return Health(status="ok", version=__version__, database=db.dialect)
+        return Health(
+            status="ok", version=__version__, database=db.dialect, force=settings.force_code
+        )
 
     @get("/openapi.json", opt=PUBLIC, include_in_schema=False)
     async def openapi(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -116,6 +119,7 @@ def create_app(
             "actor": Provide(provide_actor, sync_to_thread=False),
         },
         guards=[permission_guard],
+        before_request=refuse_nul,
         middleware=[
             lambda app: BearerAuthentication(
                 app, authenticator=auth, exclude_from_auth_key="exclude_from_auth"

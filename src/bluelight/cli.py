@@ -83,7 +83,9 @@ def demo(
     load_demo(size=size, seed=seed, reset=reset, console=console)
     settings = get_settings()
     console.print(
-        "\n[bold]Demo sign-in[/] (development only): send "
+        "\n[bold]Demo sign-in[/] (development only): open "
+        f"http://{settings.host}:{settings.port}/ and paste the token "
+        f"[cyan]{settings.dev_token}[/], or send "
         f"[cyan]Authorization: Bearer {settings.dev_token}[/] to /api/v1/…"
     )
     if not no_serve:

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, Router, delete, get, patch, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
@@ -133,7 +134,13 @@ def kind_router(kind: Kind) -> Router:
             sync_to_thread=True,
         )(import_batch),
     ]
-    return Router(path=f"/{kind.path}", route_handlers=handlers, tags=tag)
+    # Personal data must not linger in a browser's or a proxy's cache.
+    return Router(
+        path=f"/{kind.path}",
+        route_handlers=handlers,
+        tags=tag,
+        cache_control=CacheControlHeader(no_store=True),
+    )
 
 
 def record_routers() -> list[Router]:

@@ -9,3 +9,4 @@ class Health(msgspec.Struct):
     status: str
     version: str
     database: str
+    force: str

@@ -1,0 +1,197 @@
+// Searching persons, vehicles, events and locations, and paging through the results.
+
+import { records } from "./api.js";
+import { h, replace, table } from "./dom.js";
+import * as fmt from "./format.js";
+import { KINDS, href, titleOf } from "./kinds.js";
+import { label, need } from "./vocab.js";
+
+/** What each search form sends, and how its filters read in a caption. */
+const FILTERS = {
+  persons: { family_name: "family name", given_names: "given names" },
+  vehicles: { vrm: "registration mark" },
+  events: { reference: "reference" },
+  locations: { postcode: "postcode" },
+};
+
+const COLUMNS = {
+  persons: { head: ["Name", "Born", "Warnings", "Address"], narrow: [3] },
+  vehicles: { head: ["Registration", "Make and model", "Colour", "Body type"], narrow: [3] },
+  events: { head: ["Reference", "Type", "Occurred", "Offence"], narrow: [3] },
+  locations: { head: ["Address", "Type", "Warnings"], narrow: [] },
+};
+
+let ui;
+let current = null; // {path, filters, cursor, items}
+let searchSeq = 0;
+
+const resultsEl = () => document.getElementById("results");
+const moreButton = () => document.getElementById("load-more");
+
+function markerTags(markers) {
+  if (!markers?.length) return h("span", { class: "muted" }, "None");
+  return h(
+    "ul",
+    { class: "tags" },
+    markers.map((m) => h("li", { class: "tag tag--danger" }, label("warning-marker", m.marker))),
+  );
+}
+
+function born(p) {
+  if (p.date_of_birth) return fmt.day(p.date_of_birth);
+  if (p.age_min !== null && p.age_max !== null) return `Aged ${p.age_min}–${p.age_max}`;
+  if (p.age_min !== null) return `Aged ${p.age_min}+`;
+  return h("span", { class: "muted" }, "Not known");
+}
+
+function cells(path, r) {
+  const link = h("a", { href: href(path, r.id), "data-id": r.id }, titleOf(path, r));
+  switch (path) {
+    case "persons":
+      return [link, born(r), markerTags(r.markers), r.addresses?.[0]?.summary || ""];
+    case "vehicles":
+      return [
+        link,
+        [label("vehicle-make", r.make), r.model].filter(Boolean).join(" "),
+        label("vehicle-colour", r.colour) || "",
+        label("vehicle-body-type", r.body_type) || "",
+      ];
+    case "events":
+      return [link, label("incident-type", r.incident_type), fmt.moment(r.occurred_from), label("offence", r.offence) || ""];
+    case "locations":
+      return [link, label("location-type", r.location_type) || "", markerTags(r.markers)];
+    default:
+      return [link];
+  }
+}
+
+function caption(path, filters) {
+  const said = Object.entries(filters)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${FILTERS[path][k]} “${v}”`)
+    .join(", ");
+  const many = KINDS[path].many;
+  return `${many[0].toUpperCase()}${many.slice(1)} matching ${said}`;
+}
+
+function render() {
+  const { path, filters, items, cursor } = current;
+  const kind = KINDS[path];
+  const summary = cursor
+    ? `${items.length} ${kind.many} shown; more match.`
+    : items.length
+      ? `${fmt.count(items.length, kind.one, kind.many)} found.`
+      : `No ${kind.many} match.`;
+  replace(
+    resultsEl(),
+    h("p", { class: "results__summary" }, summary),
+    items.length
+      ? table({
+          caption: caption(path, filters),
+          head: COLUMNS[path].head,
+          rows: items.map((r) => cells(path, r)),
+          narrow: COLUMNS[path].narrow,
+        })
+      : null,
+  );
+  moreButton().hidden = !cursor;
+  return summary;
+}
+
+async function fetchPage(path, filters, cursor) {
+  const [page] = await Promise.all([records.list(path, filters, cursor), need(...KINDS[path].lists)]);
+  return page;
+}
+
+async function search(path, filters) {
+  const mine = ++searchSeq;
+  ui.clear();
+  resultsEl().setAttribute("aria-busy", "true");
+  try {
+    const page = await fetchPage(path, filters, null);
+    if (mine !== searchSeq) return; // a newer search has started
+    current = { path, filters, cursor: page.next_cursor, items: page.items };
+    ui.status(render());
+  } catch (err) {
+    if (mine === searchSeq) ui.fail(err);
+  } finally {
+    resultsEl().removeAttribute("aria-busy");
+  }
+}
+
+async function loadMore() {
+  if (!current?.cursor) return;
+  const mine = ++searchSeq;
+  const before = current.items.length;
+  const button = moreButton();
+  button.disabled = true;
+  try {
+    const page = await fetchPage(current.path, current.filters, current.cursor);
+    if (mine !== searchSeq) return;
+    current.items = current.items.concat(page.items);
+    current.cursor = page.next_cursor;
+    ui.status(render());
+    // Keyboard users carry on from the first new row rather than the top of the page.
+    const links = resultsEl().querySelectorAll("tbody a");
+    (links[before] || links[links.length - 1])?.focus();
+  } catch (err) {
+    if (mine === searchSeq) ui.fail(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function showForm(path) {
+  for (const form of document.querySelectorAll(".search-form")) form.hidden = form.dataset.kind !== path;
+}
+
+function submitted(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const path = form.dataset.kind;
+  const filters = {};
+  for (const name of Object.keys(FILTERS[path])) {
+    const value = form.elements[name].value.trim();
+    if (value) filters[name] = value;
+  }
+  const required = form.querySelector("[required]");
+  if (!filters[required.name]) {
+    required.setAttribute("aria-invalid", "true");
+    ui.error(`Enter a ${FILTERS[path][required.name]} to search by.`);
+    required.focus();
+    return;
+  }
+  required.removeAttribute("aria-invalid");
+  search(path, filters);
+}
+
+/**
+ * Wire up the search forms.
+ * @param {{clear(): void, status(text: string): void, error(text: string): void, fail(err: any): void}} callbacks
+ */
+export function initSearch(callbacks) {
+  ui = callbacks;
+  for (const radio of document.querySelectorAll('input[name="kind"]')) {
+    radio.addEventListener("change", () => showForm(radio.value));
+  }
+  const checked = document.querySelector('input[name="kind"]:checked');
+  showForm(checked ? checked.value : "persons");
+  for (const form of document.querySelectorAll(".search-form")) form.addEventListener("submit", submitted);
+  moreButton().addEventListener("click", loadMore);
+}
+
+/** Put focus back on the result that opened record `id` (after closing its view). */
+export function focusResult(id) {
+  const link = id && resultsEl().querySelector(`a[data-id="${CSS.escape(id)}"]`);
+  if (link) link.focus();
+  else document.querySelector(".search-form:not([hidden]) input")?.focus();
+}
+
+/** Forget every search (on sign-out). */
+export function resetSearch() {
+  searchSeq++;
+  current = null;
+  resultsEl().replaceChildren();
+  moreButton().hidden = true;
+  for (const form of document.querySelectorAll(".search-form")) form.reset();
+}

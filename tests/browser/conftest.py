@@ -1,0 +1,144 @@
+"""Browser fixtures: the real app served by granian on a free loopback port, and Chromium.
+
+The server runs in its own process against the session's test database (SQLite or
+PostgreSQL, from the ``migrated`` fixture); tests seed records through the services with the
+``db`` fixture, which empties the tables after each test. Chromium is Debian's package
+(``apt-get install chromium``): Playwright's own browser downloads are not used.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from sqlalchemy import Engine
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BROWSER_TOKEN = "browser-test-token-1f3c"
+PHONE = {"width": 390, "height": 844}
+STARTUP_SECONDS = 30
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"the server did not become healthy in {STARTUP_SECONDS}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def server(migrated: tuple[Engine, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of the real app, served by granian against the test database."""
+    _, url = migrated
+    workdir = tmp_path_factory.mktemp("server")
+    log = workdir / "server.log"
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BLUELIGHT_DATABASE_URL": url,
+        "BLUELIGHT_DEV_TOKEN": BROWSER_TOKEN,
+        "BLUELIGHT_ENV": "test",
+        "BLUELIGHT_DATA_DIR": str(workdir),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--factory",
+        "bluelight.app:app_factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603  (our own interpreter, fixed arguments)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, proc, log)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def token() -> str:
+    """The development token the test server accepts."""
+    return BROWSER_TOKEN
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (or make browser)")
+    b = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    """A fresh tab the size of a phone, failing the test on any uncaught script error."""
+    context = browser.new_context(viewport=PHONE, base_url=server, locale="en-GB")
+    tab = context.new_page()
+    tab.set_default_timeout(5_000)
+    errors: list[str] = []
+    dialogs: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    tab.on("dialog", on_dialog)
+    yield tab
+    context.close()
+    assert not errors, f"script errors on the page: {errors}"
+    assert not dialogs, f"the page opened dialogs: {dialogs}"

@@ -1,0 +1,392 @@
+"""The back office page at ``/``, driven in Chromium against the real server.
+
+Records are seeded through the services (the server reads the same database); each test signs
+in with the development token the way a new user does after ``make run``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from playwright.sync_api import Page, Route, expect
+
+from bluelight.db import Database
+from bluelight.identity import system_actor
+from bluelight.records.kinds import BY_NAME
+from bluelight.records.services import create_record, update_record
+
+ACTOR = system_actor("DEMO")
+
+
+def seed(db: Database, kind: str, /, **fields: Any) -> Any:
+    """Create one record of ``kind`` through the service, as the demo loader does."""
+    k = BY_NAME[kind]
+    return create_record(db, k, msgspec.convert(fields, k.create), actor=ACTOR)
+
+
+def seed_person(db: Database, family: str, given: str = "", **fields: Any) -> Any:
+    return seed(db, "person", names=[{"family_name": family, "given_names": given}], **fields)
+
+
+def sign_in(page: Page, token: str) -> None:
+    page.goto("/")
+    page.get_by_label("Access token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Search records")).to_be_visible()
+
+
+def search_persons(page: Page, family: str, given: str = "") -> None:
+    page.get_by_label("Family name").fill(family)
+    page.get_by_label("Given names").fill(given)
+    page.get_by_role("button", name="Search persons").click()
+
+
+def test_signing_in_and_searching_a_family_name_shows_the_person(
+    page: Page, db: Database, token: str
+) -> None:
+    # Given two persons of one family and one of another
+    seed_person(db, "Okafor", "Chidi", date_of_birth=date(1988, 4, 2))
+    seed_person(db, "Okafor", "Adaeze")
+    seed_person(db, "Smith", "John")
+
+    # When a user signs in and searches the start of the family name and a given name
+    sign_in(page, token)
+    search_persons(page, "oka", "chi")
+
+    # Then the one matching person is listed, with the date of birth
+    results = page.locator("#results")
+    expect(results).to_contain_text("1 person found.")
+    row = results.get_by_role("row", name=re.compile("OKAFOR, Chidi"))
+    expect(row).to_contain_text("2 Apr 1988")
+    expect(results).not_to_contain_text("Adaeze")
+    # and the token is held for this tab only
+    stored = page.evaluate(
+        "[sessionStorage.getItem('bluelight.token'), localStorage.length, document.cookie]"
+    )
+    assert stored == [token, 0, ""]
+
+
+def test_person_view_shows_labels_warning_markers_and_addresses(
+    page: Page, db: Database, token: str, tmp_path: Path
+) -> None:
+    # Given a described person with a firearms marker and a home address
+    person = seed_person(
+        db,
+        "Brennan",
+        "Siobhan Marie",
+        date_of_birth=date(1979, 11, 30),
+        sex="F",
+        build="ATHLETIC",
+        eye_colour="GREEN",
+        height_cm=168,
+        marks=[{"type": "TATTOO", "location": "FOREHEAD", "description": "small star"}],
+    )
+    review = datetime.now(UTC).date() + timedelta(days=90)
+    seed(
+        db,
+        "marker",
+        subject_type="person",
+        subject_id=person.id,
+        marker="FI",
+        detail="Believed to keep a shotgun at home",
+        review_date=review,
+    )
+    home = seed(
+        db, "location", premises="12", street="Elm Street", town="Nottingham", postcode="ng15dt"
+    )
+    seed(
+        db,
+        "link",
+        link_type="resides-at",
+        from_type="person",
+        from_id=person.id,
+        to_type="location",
+        to_id=home.id,
+    )
+
+    # When the user finds the person and opens the record
+    sign_in(page, token)
+    search_persons(page, "Brennan")
+    page.get_by_role("link", name="BRENNAN, Siobhan Marie").click()
+
+    # Then the warning marker is shown by its label, with its detail and review date
+    expect(page.get_by_role("heading", level=2)).to_have_text("BRENNAN, Siobhan Marie")
+    markers = page.get_by_role("region", name=re.compile("Warning markers"))
+    expect(markers).to_contain_text("Firearms")
+    expect(markers).to_contain_text("Believed to keep a shotgun at home")
+    expect(markers).to_contain_text("Review by")
+    expect(markers.locator(f'time[datetime="{review.isoformat()}"]')).to_be_visible()
+    # and descriptions read as code-list labels, not codes
+    record = page.locator("#record")
+    expect(record).to_contain_text("30 Nov 1979")
+    for text in ("Female", "Athletic", "Green", "168 cm", "Tattoo — Forehead: small star"):
+        expect(record).to_contain_text(text)
+    # and the address, which leads to the location record
+    address = record.get_by_role("link", name="12 Elm Street, Nottingham, NG1 5DT")
+    expect(address).to_be_visible()
+    expect(record).to_contain_text("Resides at")
+    expect(record.get_by_text("No other linked records.")).to_be_visible()
+    expect(page.get_by_role("heading", level=2)).to_be_focused()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(tmp_path / "person-view-390x844.png"))
+
+    address.click()
+    expect(page.get_by_role("heading", level=2)).to_have_text("12 Elm Street, Nottingham, NG1 5DT")
+    expect(page.locator("#record")).to_contain_text("BRENNAN, Siobhan Marie")
+
+
+def test_progress_shows_while_a_search_runs(page: Page, db: Database, token: str) -> None:
+    # Given a signed-in user and a server that has not yet answered the search
+    seed_person(db, "Nowak", "Anna")
+    sign_in(page, token)
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route("**/api/v1/persons?*", hold)
+
+    # When the search is sent
+    search_persons(page, "Nowak")
+
+    # Then the spinner shows and the page says it is busy until the answer arrives
+    progress = page.locator("#progress")
+    expect(progress).to_be_visible()
+    expect(page.locator("main")).to_have_attribute("aria-busy", "true")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("#results")).to_contain_text("NOWAK, Anna")
+    expect(progress).to_be_hidden()
+    expect(page.locator("main")).to_have_attribute("aria-busy", "false")
+
+
+def test_signing_out_forgets_the_token_and_the_results(
+    page: Page, db: Database, token: str
+) -> None:
+    # Given a signed-in user with results on screen
+    seed_person(db, "Nowak", "Anna")
+    sign_in(page, token)
+    search_persons(page, "Nowak")
+    expect(page.locator("#results")).to_contain_text("NOWAK, Anna")
+
+    # When they sign out
+    page.get_by_role("button", name="Sign out").click()
+
+    # Then the token and the results are gone, and the next user starts at sign-in
+    expect(page.get_by_label("Access token")).to_be_focused()
+    assert page.evaluate("sessionStorage.length") == 0
+    expect(page.locator("#results")).to_be_empty()
+    page.reload()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_wrong_token_shows_the_error_and_returns_to_sign_in(
+    page: Page, db: Database, token: str
+) -> None:
+    # Given the page, when a user signs in with a wrong token
+    page.goto("/")
+    field = page.get_by_label("Access token")
+    field.fill("not-the-token")
+    page.get_by_role("button", name="Sign in").click()
+
+    # Then the API's refusal is announced and the user stays at the token field
+    expect(page.get_by_role("alert")).to_contain_text("the token is not valid")
+    expect(field).to_be_focused()
+    expect(page.get_by_role("heading", name="Search records")).to_be_hidden()
+    assert page.evaluate("sessionStorage.getItem('bluelight.token')") is None
+
+    # When a signed-in user's token stops being accepted mid-session
+    sign_in(page, token)
+    page.evaluate("sessionStorage.setItem('bluelight.token', 'revoked')")
+    search_persons(page, "Anyone")
+
+    # Then they are returned to the token field with the reason
+    expect(page.get_by_role("alert")).to_contain_text("the token is not valid")
+    expect(page.get_by_label("Access token")).to_be_focused()
+    expect(page.get_by_role("heading", name="Search records")).to_be_hidden()
+
+
+def test_vehicle_search_finds_a_mark_typed_with_spaces_and_lower_case(
+    page: Page, db: Database, token: str
+) -> None:
+    # Given a vehicle stored as AB12CDE
+    seed(
+        db,
+        "vehicle",
+        vrm="AB12CDE",
+        make="FORD",
+        model="Focus",
+        colour="BLUE",
+        body_type="HATCHBACK",
+    )
+    seed(db, "vehicle", vrm="XY99ZZZ", make="KIA")
+
+    # When the user searches vehicles for "ab12 cde"
+    sign_in(page, token)
+    page.get_by_role("radio", name="Vehicles").check()
+    mark = page.get_by_label("Registration mark")
+    mark.fill(" ab12 cde ")
+    mark.press("Enter")
+
+    # Then the vehicle is found and shown with labels
+    results = page.locator("#results")
+    expect(results).to_contain_text("1 vehicle found.")
+    expect(results).to_contain_text("Ford Focus")
+    page.get_by_role("link", name="AB12 CDE").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=2)).to_be_focused()
+    record = page.locator("#record")
+    for text in ("Ford", "Focus", "Blue", "Hatchback"):
+        expect(record).to_contain_text(text)
+
+    # and going back returns focus to the result that was opened
+    page.get_by_role("link", name="Back to search").click()
+    expect(page.get_by_role("link", name="AB12 CDE")).to_be_focused()
+
+
+def test_event_view_shows_type_offence_narrative_and_location(
+    page: Page, db: Database, token: str
+) -> None:
+    # Given a crime report at a location
+    scene = seed(db, "location", name="The Old Bell", street="High Street", town="Nottingham")
+    seed(
+        db,
+        "event",
+        kind="crime",
+        reference="DEMO/2026/000042",
+        occurred_from=datetime(2026, 1, 9, 22, 15, tzinfo=UTC),
+        incident_type="CRIME",
+        qualifiers=["ALCOHOL"],
+        offence="8N-01",
+        narrative="Victim struck outside the pub.\nSuspect left on foot.",
+        location_id=scene.id,
+    )
+
+    # When the user searches events by reference and opens it
+    sign_in(page, token)
+    page.get_by_role("radio", name="Events").check()
+    page.get_by_label("Event reference").fill("DEMO/2026/000042")
+    page.get_by_role("button", name="Search events").click()
+    page.get_by_role("link", name="DEMO/2026/000042").click()
+
+    # Then the type, qualifier and offence read as labels, with times, narrative and place
+    record = page.locator("#record")
+    for text in (
+        "Crime report",
+        "Crimed incident",
+        "Alcohol",
+        "Assault occasioning actual bodily harm",
+        "Home Office code 8N",
+        "9 Jan 2026, 22:15 GMT",
+        "Suspect left on foot.",
+    ):
+        expect(record).to_contain_text(text)
+    expect(record.get_by_role("link", name="The Old Bell, High Street, Nottingham")).to_be_visible()
+
+
+def test_history_shows_each_version_after_an_update(page: Page, db: Database, token: str) -> None:
+    # Given a person whose height was added after they were first recorded
+    person = seed_person(db, "Kowalski", "Piotr")
+    update_record(
+        db,
+        BY_NAME["person"],
+        person.id,
+        msgspec.convert({"version": 1, "height_cm": 181}, BY_NAME["person"].update),
+        actor=ACTOR,
+    )
+
+    # When the user opens the person and asks for the history
+    sign_in(page, token)
+    search_persons(page, "Kowalski")
+    page.get_by_role("link", name="KOWALSKI, Piotr").click()
+    page.get_by_role("button", name="Show history").click()
+
+    # Then both versions are listed, newest first, with what changed
+    versions = page.locator(".history > li")
+    expect(versions).to_have_count(2)
+    expect(versions.nth(0)).to_contain_text("Version 2")
+    expect(versions.nth(0)).to_contain_text("Height cm")
+    expect(versions.nth(0)).to_contain_text("— → 181")
+    expect(versions.nth(1)).to_contain_text("Version 1")
+    expect(versions.nth(1)).to_contain_text("First recorded.")
+    expect(page.get_by_role("button", name="Hide history")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+
+
+def test_load_more_continues_the_search_from_the_next_cursor(
+    page: Page, db: Database, token: str
+) -> None:
+    # Given more persons of one family than a page holds
+    for i in range(30):
+        seed_person(db, "Patel", f"Given{i:02d}")
+
+    # When the user searches the family and asks for more
+    sign_in(page, token)
+    search_persons(page, "Patel")
+    rows = page.locator("#results tbody tr")
+    expect(rows).to_have_count(25)
+    expect(page.locator("#results")).to_contain_text("25 persons shown; more match.")
+    page.get_by_role("button", name="Load more").click()
+
+    # Then the rest follow, focus moves to the first new one, and there is no more to load
+    expect(rows).to_have_count(30)
+    expect(page.locator("#results")).to_contain_text("30 persons found.")
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    expect(rows.nth(25).get_by_role("link")).to_be_focused()
+    names = rows.locator("th").all_inner_texts()
+    assert len(set(names)) == 30
+
+
+def test_markup_in_a_record_is_shown_as_text(page: Page, db: Database, token: str) -> None:
+    # Given a person whose recorded name and marker detail hold markup
+    hostile = "<img src=x onerror=alert(1)>"
+    person = seed_person(db, hostile, "<b>bold</b>")
+    seed(
+        db,
+        "marker",
+        subject_type="person",
+        subject_id=person.id,
+        marker="VI",
+        detail="<script>alert(2)</script>",
+        review_date=datetime.now(UTC).date() + timedelta(days=30),
+    )
+
+    # When the user finds and opens the person
+    sign_in(page, token)
+    search_persons(page, "<img")
+    link = page.get_by_role("link", name=f"{hostile.upper()}, <b>bold</b>")
+    expect(link).to_be_visible()
+    link.click()
+
+    # Then the markup is shown as text and no element was made from it (no dialog opened)
+    expect(page.get_by_role("heading", level=2)).to_have_text(f"{hostile.upper()}, <b>bold</b>")
+    expect(page.locator("#record")).to_contain_text("<script>alert(2)</script>")
+    expect(page.locator("#record")).to_contain_text(hostile)
+    assert page.locator("main img, main b, main script").count() == 0
+
+
+def test_page_has_the_force_links_and_no_front_end_placeholders(page: Page) -> None:
+    # Given the page before sign-in
+    page.goto("/")
+
+    # Then it names itself and links the API documentation, and nothing that does not exist
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bluelight — back office")
+    expect(page.get_by_role("link", name="API docs")).to_have_attribute("href", "/api/docs")
+    expect(page.get_by_role("link", name="OpenAPI")).to_have_attribute(
+        "href", "/api/v1/openapi.json"
+    )
+    hrefs = page.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert not [h for h in hrefs if h.startswith(("/officer", "/control", "/public"))]
+    expect(page.get_by_role("contentinfo")).to_contain_text("Bluelight")
+    expect(page.locator("#force")).to_have_text("Force: DEMO")
+    assert page.evaluate("document.documentElement.dataset.ready") == "true"
+    # and every static file it uses is served by Bluelight itself
+    for path in ("/static/js/app.js", "/static/css/site.css", "/static/favicon.svg"):
+        response = page.request.get(path)
+        assert response.ok, path
+    assert "javascript" in page.request.get("/static/js/api.js").headers["content-type"]
