@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from msgspec import Struct
@@ -83,6 +83,11 @@ def _datetime(value: str) -> datetime:
     if parsed.tzinfo is None:
         msg = "give a timezone"
         raise ValueError(msg)
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError as exc:
+        msg = "outside the dates that can be stored"
+        raise ValueError(msg) from exc
     return parsed
 
 

@@ -87,13 +87,16 @@ def to_reads(session: Session, kind: Kind, rows: Sequence[RecordColumns]) -> lis
     ]
 
 
-def fetch_row(session: Session, kind: Kind, record_id: uuid.UUID) -> RecordColumns:
-    """The live row of a record.
+def fetch_row(
+    session: Session, kind: Kind, record_id: uuid.UUID, *, for_update: bool = False
+) -> RecordColumns:
+    """The live row of a record; ``for_update`` locks it until the transaction ends, so that
+    two writers based on the same version cannot both pass the version check.
 
     Raises:
         RecordError: RECORD_NOT_FOUND, or RECORD_DELETED (with when and why).
     """
-    row = session.get(kind.model, record_id)
+    row = session.get(kind.model, record_id, with_for_update=for_update or None)
     if row is None:
         raise RecordError(
             RecordErrorCode.RECORD_NOT_FOUND,
@@ -201,7 +204,9 @@ def list_records(
         more = len(rows) > limit
         rows = rows[:limit]
         items = to_reads(session, kind, rows)
-    return Page(items=items, next_cursor=encode_cursor(rows[-1].id) if more else None)
+        # Read the last id before the session ends: its rollback expires every loaded row.
+        next_cursor = encode_cursor(rows[-1].id) if more else None
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def record_history(db: Database, kind: Kind, record_id: uuid.UUID) -> list[ChangeRead]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import h3
@@ -98,6 +98,25 @@ def _not_future(checker: Checker, ctx: Context, field: str, value: datetime | No
         checker.fail(field, E.FUTURE_DATE, f"{field} is in the future", value.isoformat())
 
 
+def _years_before(day: date, years: int) -> date:
+    """The same day ``years`` earlier; 29 February falls back to the 28th in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _storable(checker: Checker, field: str, value: datetime | None) -> None:
+    # Times are stored in UTC; at the very ends of the calendar (1 January of year 1 east of
+    # UTC, 31 December 9999 west of it) there is no UTC time to store.
+    if value is None:
+        return
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        checker.fail(field, E.INVALID_RANGE, f"{field} is outside the dates that can be stored")
+
+
 def _ordered(
     checker: Checker, start: datetime | None, end: datetime | None, end_field: str
 ) -> None:
@@ -142,7 +161,7 @@ def check_person(p: PersonFields, checker: Checker, ctx: Context) -> PersonField
                 "date_of_birth is in the future",
                 p.date_of_birth.isoformat(),
             )
-        elif p.date_of_birth < ctx.today.replace(year=ctx.today.year - 130):
+        elif p.date_of_birth < _years_before(ctx.today, 130):
             checker.fail("date_of_birth", E.INVALID_RANGE, "date_of_birth is over 130 years ago")
     if p.age_min is not None and p.age_max is not None and p.age_max < p.age_min:
         checker.fail("age_max", E.INVALID_RANGE, "age_max is below age_min")
@@ -258,6 +277,8 @@ EVENT_CODED = (
 
 
 def check_event(ev: EventFields, checker: Checker, ctx: Context) -> EventFields:
+    for name in ("occurred_from", "occurred_to", "reported_at"):
+        _storable(checker, name, getattr(ev, name))
     _not_future(checker, ctx, "occurred_from", ev.occurred_from)
     _not_future(checker, ctx, "occurred_to", ev.occurred_to)
     _not_future(checker, ctx, "reported_at", ev.reported_at)
@@ -289,6 +310,8 @@ def check_link(link: LinkFields, checker: Checker, ctx: Context) -> LinkFields:
         checker.fail("role", E.ROLE_REQUIRED, "say the person's role in the event")
     if link.link_type != ROLE_LINK and link.role is not None:
         checker.fail("role", E.ROLE_NOT_ALLOWED, f"only {ROLE_LINK} links carry a role")
+    _storable(checker, "valid_from", link.valid_from)
+    _storable(checker, "valid_to", link.valid_to)
     if link.from_id == link.to_id:
         checker.fail("to_id", E.SELF_LINK, "a record cannot be linked to itself")
     _ordered(checker, link.valid_from, link.valid_to, "valid_to")

@@ -205,7 +205,7 @@ def update_record(
 
     Raises:
         InvalidInput: the changed record would break a rule (422).
-        RecordError: RECORD_NOT_FOUND, RECORD_DELETED, VERSION_CONFLICT.
+        RecordError: RECORD_NOT_FOUND, RECORD_DELETED, VERSION_CONFLICT, DUPLICATE_REFERENCE.
     """
     changes = {
         k: getattr(patch, k)
@@ -213,7 +213,7 @@ def update_record(
         if k != "version" and getattr(patch, k) is not msgspec.UNSET
     }
     with db.write() as session:
-        row: Any = fetch_row(session, kind, record_id)
+        row: Any = fetch_row(session, kind, record_id, for_update=True)
         _check_version(kind, row, patch.version)
         current = msgspec.convert(row, kind.fields, from_attributes=True)
         merged = msgspec.structs.replace(current, **changes)
@@ -228,7 +228,16 @@ def update_record(
         row.version += 1
         row.updated_at = now
         row.updated_by = actor.username
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            # The only unique value a change can clash on: another writer took the same event
+            # reference between our check and this write.
+            raise RecordError(
+                RecordErrorCode.DUPLICATE_REFERENCE,
+                f"reference {content.reference!r} was just taken by another event",
+                reference=content.reference,
+            ) from exc
         return _log(session, kind, row, action="updated", actor=actor, reason=None)
 
 
@@ -241,7 +250,7 @@ def delete_record(
         RecordError: RECORD_NOT_FOUND, RECORD_DELETED, VERSION_CONFLICT.
     """
     with db.write() as session:
-        row: Any = fetch_row(session, kind, record_id)
+        row: Any = fetch_row(session, kind, record_id, for_update=True)
         _check_version(kind, row, deletion.version)
         now = utcnow()
         row.version += 1

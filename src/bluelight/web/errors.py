@@ -40,10 +40,10 @@ VALIDATION_CODES = (
     (re.compile(r"^Expected `[^`]*`, got `"), "WRONG_TYPE"),
     (re.compile(r"of length|length [<>]=|must have"), "LENGTH_OUT_OF_RANGE"),
     (re.compile(r"[<>]=? ?-?\d|multiple of"), "VALUE_OUT_OF_RANGE"),
-    (re.compile(r"must match pattern"), "INVALID_FORMAT"),
+    (re.compile(r"must match pattern|matching regex"), "INVALID_FORMAT"),
     (re.compile(r"Invalid enum value|Invalid value"), "INVALID_VALUE"),
     (
-        re.compile(r"[Ii]nvalid (RFC 3339|ISO 8601|date|datetime|UUID|uuid)|timezone|tz"),
+        re.compile(r"[Ii]nvalid (RFC ?3339|ISO 8601|date|datetime|UUID|uuid)|timezone|tz"),
         "INVALID_FORMAT",
     ),
     (re.compile(r"JSON is malformed|Input data was truncated"), "MALFORMED_JSON"),
@@ -70,12 +70,11 @@ def _validation_problem(message: str, source: str | None, key: str | None) -> Pr
             code = name
             break
     at = AT_PATH.search(message)
-    field = at.group(1) if at else None
+    # Litestar cuts the "- at `$.path`" off the message and hands the path over as the key.
+    field = at.group(1) if at else (key if key and key != "data" else None)
     named = re.search(r"field `([^`]*)`", message)
     if named and code in ("UNKNOWN_FIELD", "MISSING_FIELD"):
         field = f"{field}.{named.group(1)}" if field else named.group(1)
-    if field is None and key and key != "data":
-        field = key
     if source in ("path", "query", "header", "cookie") and code != "MALFORMED_JSON":
         code = "INVALID_PARAMETER"
     detail = AT_PATH.sub("", message)

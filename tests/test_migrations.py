@@ -1,0 +1,158 @@
+"""The migrations build the schema the models describe, and go down and up again, on an empty
+database and on one holding records, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, func, select, text
+
+from bluelight.db import Base, Database
+from bluelight.identity import system_actor
+from bluelight.migrations import (
+    alembic_config,
+    current_revision,
+    downgrade,
+    head_revision,
+    table_names,
+    upgrade,
+)
+from bluelight.records import models  # noqa: F401  (the record tables join the metadata)
+from bluelight.records.kinds import BY_NAME
+from bluelight.records.services import create_record
+from bluelight.vocab import models as vocab_models  # noqa: F401  (so does the mapping table)
+from bluelight.vocab.services import import_mapping
+
+TABLES = {t.name for t in Base.metadata.sorted_tables}
+
+
+@pytest.fixture
+def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A new, empty database of the kind the suite runs on (SQLite file or PostgreSQL schema)."""
+    # tests/ is not a package, so its conftest is reached as the plugin pytest loaded.
+    shared = request.config.pluginmanager.get_plugin(str(Path(__file__).with_name("conftest.py")))
+    scratch_engine: Callable[[Path, str], tuple[Engine, str, Any]] = shared.scratch_engine
+    engine, _url, drop = scratch_engine(tmp_path, "migrations")
+    yield engine
+    drop()
+
+
+def _populate(engine: Engine) -> dict[str, int]:
+    """Store one record of each kind, a force mapping and their history, through the services."""
+    db = Database(engine)
+    actor = system_actor("DEMO")
+    now = datetime.now(UTC)
+
+    def create(kind_name: str, /, **content: Any) -> Any:
+        data = msgspec.convert(content, BY_NAME[kind_name].create)
+        return create_record(db, BY_NAME[kind_name], data, actor=actor)
+
+    person = create("person", names=[{"family_name": "Okafor"}], sex="M")
+    place = create("location", street="Mansfield Road", postcode="NG1 3FN")
+    event = create(
+        "event",
+        kind="incident",
+        incident_type="ASB-NUISANCE",
+        occurred_from=(now - timedelta(hours=1)).isoformat(),
+        location_id=str(place.id),
+    )
+    create("vehicle", vrm="AB12CDE", make="FORD")
+    create("property", category="BICYCLE")
+    create(
+        "link",
+        link_type="involved-in",
+        role="witness",
+        from_type="person",
+        from_id=str(person.id),
+        to_type="event",
+        to_id=str(event.id),
+    )
+    create(
+        "marker",
+        subject_type="person",
+        subject_id=str(person.id),
+        marker="VI",
+        review_date=(now + timedelta(days=90)).date().isoformat(),
+    )
+    import_mapping(db, force_code="WMP", list_name="sex", csv_text="1,Male,M\n", actor=actor)
+    with engine.connect() as conn:
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }
+
+
+def test_upgrade_builds_every_table_and_downgrade_removes_them_on_an_empty_database(
+    fresh: Engine,
+) -> None:
+    # Given an empty database, when it is upgraded
+    upgrade(fresh)
+
+    # Then it holds every table of the models, at the head revision
+    assert table_names(fresh) >= TABLES
+    assert current_revision(fresh) == head_revision(fresh)
+
+    # When it is taken down to base, then every table is gone
+    downgrade(fresh, "base")
+    assert table_names(fresh) & TABLES == set()
+    assert current_revision(fresh) is None
+
+    # And it can be upgraded again
+    upgrade(fresh)
+    assert table_names(fresh) >= TABLES
+
+
+def test_downgrade_and_upgrade_work_on_a_database_holding_records(fresh: Engine) -> None:
+    # Given a database with records of every kind, a mapping and their history
+    upgrade(fresh)
+    counts = _populate(fresh)
+    assert all(counts[t] >= 1 for t in TABLES), counts
+
+    # When it is taken down to base, then the tables and their rows are gone
+    downgrade(fresh, "base")
+    assert table_names(fresh) & TABLES == set()
+
+    # And upgrading again gives a working, empty schema
+    upgrade(fresh)
+    assert current_revision(fresh) == head_revision(fresh)
+    with fresh.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM persons")).scalar_one() == 0
+    assert _populate(fresh) == counts
+
+
+def test_upgrade_twice_changes_nothing(fresh: Engine) -> None:
+    upgrade(fresh)
+    _populate(fresh)
+    upgrade(fresh)
+    with fresh.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM persons")).scalar_one() == 1
+
+
+def test_migrated_schema_matches_the_models(fresh: Engine) -> None:
+    # Given a database built by the migrations alone
+    upgrade(fresh)
+
+    # When alembic compares it with the models (tables, columns, types, indexes, constraints)
+    with fresh.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+
+    # Then it finds nothing to change
+    assert differences == []
+
+
+def test_every_revision_says_what_it_does_and_can_be_undone(fresh: Engine) -> None:
+    script = ScriptDirectory.from_config(alembic_config(fresh))
+    revisions = list(script.walk_revisions())
+    assert revisions
+    for revision in revisions:
+        assert revision.doc, f"revision {revision.revision} has no docstring"
+        assert callable(getattr(revision.module, "downgrade", None))

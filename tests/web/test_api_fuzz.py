@@ -1,0 +1,243 @@
+"""No request, however odd, gets a 500 or leaves half a record behind.
+
+Two bounded fuzzers: schemathesis drives every operation of our own OpenAPI document with
+valid and invalid input; a Hypothesis fuzzer sends near-valid records (valid fields mixed with
+random JSON, dates at the ends of the calendar) and random list filters, which the OpenAPI
+document cannot describe, and checks that a refused write stores nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import msgspec
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+
+from bluelight.records.kinds import KINDS
+from factories import API, KIND_PATHS, payload_for, row_counts
+
+BY_PATH = {kind.path: kind for kind in KINDS}
+FUZZ = settings(
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+# --- schemathesis over the OpenAPI document ------------------------------------------------
+
+
+def test_no_operation_of_the_openapi_document_answers_500(client) -> None:
+    # Given our own OpenAPI document, loaded from the running app
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", client.app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 50
+    failures: list[str] = []
+
+    # When every operation gets a few valid and a few invalid requests
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @settings(FUZZ, max_examples=6, phases=[Phase.explicit, Phase.generate])
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def call(case: Any) -> None:
+                response = case.call(headers=dict(client.headers))
+                if response.status_code >= 500:
+                    failures.append(f"{case.method} {case.formatted_path}: {response.text[:200]}")
+
+            try:
+                call()
+            except Unsatisfiable:
+                continue  # an operation without inputs has no invalid request to make
+
+    # Then none of them answers with a server error
+    assert failures == []
+
+
+# --- near-valid records --------------------------------------------------------------------
+
+ZONES = st.sampled_from(
+    [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12)), timezone(timedelta(0))]
+)
+any_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+times = st.datetimes(timezones=ZONES).map(lambda d: d.isoformat())
+# The ends of the calendar, where converting to UTC can overflow.
+calendar_ends = st.one_of(
+    st.datetimes(max_value=datetime(1, 1, 2), timezones=ZONES),  # noqa: DTZ001  (Hypothesis bounds are naive)
+    st.datetimes(min_value=datetime(9999, 12, 30), timezones=ZONES),  # noqa: DTZ001  (same)
+).map(lambda d: d.isoformat())
+odd_values = st.one_of(
+    any_json,
+    times,
+    st.dates().map(lambda d: d.isoformat()),
+    st.floats(min_value=-1000, max_value=1000),
+    st.text(min_size=1, max_size=200),
+    st.uuids().map(str),
+)
+odd_times = st.one_of(times, calendar_ends, odd_values)
+
+
+def _fields(struct: Any) -> dict[str, st.SearchStrategy[Any]]:
+    """Each field of a record type, with the odd values most likely to trouble it."""
+    return {
+        f.name: odd_times if "datetime" in repr(f.type) else odd_values
+        for f in msgspec.structs.fields(struct)
+    }
+
+
+@st.composite
+def near_valid(
+    draw: st.DrawFn, base: dict[str, Any], fields: dict[str, st.SearchStrategy[Any]]
+) -> dict[str, Any]:
+    """``base`` with up to three fields replaced by odd values or left out, rarely a stray one."""
+    payload = dict(base)
+    for name in draw(st.lists(st.sampled_from(sorted(fields)), max_size=3, unique=True)):
+        if name in payload and draw(st.integers(0, 3)) == 0:
+            del payload[name]
+        else:
+            payload[name] = draw(fields[name])
+    if draw(st.integers(0, 9)) == 0:
+        payload["stray"] = draw(any_json)
+    return payload
+
+
+@pytest.mark.parametrize("path", KIND_PATHS)
+def test_near_valid_records_are_stored_whole_or_refused_with_a_4xx(client, db, path: str) -> None:
+    # Given a valid record of the kind (whatever it points at stored first), without an event
+    # reference, which may be used only once
+    base = payload_for(client, path)
+    base.pop("reference", None)
+    fields = _fields(BY_PATH[path].create)
+
+    @settings(FUZZ, max_examples=60)
+    @given(payload=near_valid(base, fields))
+    def create(payload: dict[str, Any]) -> None:
+        before = row_counts(db)
+
+        # When a mangled version of it is sent
+        response = client.post(f"{API}/{path}", json=payload)
+
+        # Then it is either stored whole (the record and its history) or refused with a 4xx,
+        # writing nothing
+        assert response.status_code < 500, response.text
+        after = row_counts(db)
+        if response.status_code == 201:
+            table = BY_PATH[path].model.__tablename__
+            assert after[table] == before[table] + 1
+            assert after["change_log"] == before["change_log"] + 1
+        else:
+            assert 400 <= response.status_code < 500
+            assert after == before
+
+    create()
+
+
+TIME_FIELDS = {
+    "events": ("occurred_from", "occurred_to", "reported_at"),
+    "links": ("valid_from", "valid_to"),
+}
+
+
+@pytest.mark.parametrize("path", sorted(TIME_FIELDS))
+def test_any_time_in_any_zone_is_stored_or_refused(client, db, path: str) -> None:
+    # Given a valid record with times
+    base = payload_for(client, path)
+    base.pop("reference", None)
+
+    @settings(FUZZ, max_examples=80)
+    @given(
+        times=st.dictionaries(
+            st.sampled_from(TIME_FIELDS[path]),
+            st.datetimes(timezones=ZONES).map(lambda d: d.isoformat()) | calendar_ends,
+            min_size=1,
+        )
+    )
+    def create(times: dict[str, str]) -> None:
+        before = row_counts(db)
+
+        # When any times, in any zone, are put in it
+        response = client.post(f"{API}/{path}", json=base | times)
+
+        # Then it is stored, or refused with a 4xx that writes nothing
+        assert response.status_code < 500, response.text
+        if response.status_code != 201:
+            assert row_counts(db) == before
+
+    create()
+
+
+@pytest.mark.parametrize("path", KIND_PATHS)
+def test_odd_changes_to_a_record_are_applied_whole_or_refused(client, db, path: str) -> None:
+    # Given a stored record
+    base = payload_for(client, path)
+    created = client.post(f"{API}/{path}", json=base).json()
+    fields = _fields(BY_PATH[path].fields)
+
+    @settings(FUZZ, max_examples=30)
+    @given(patch=near_valid(base, fields), version=st.sampled_from([None, 0, 1, 99, "1"]))
+    def change(patch: dict[str, Any], version: Any) -> None:
+        current = client.get(f"{API}/{path}/{created['id']}").json()
+        body = patch | (
+            {} if version is None else {"version": current["version"] if version == 1 else version}
+        )
+
+        # When an odd change is sent
+        response = client.patch(f"{API}/{path}/{created['id']}", json=body)
+
+        # Then it is applied (as the next version, or as no change at all) or refused with a 4xx
+        # leaving the record exactly as it was
+        assert response.status_code < 500, response.text
+        after = client.get(f"{API}/{path}/{created['id']}").json()
+        if response.status_code == 200:
+            assert after["version"] in {current["version"], current["version"] + 1}
+            assert after == response.json()
+        else:
+            assert after == current
+
+    change()
+
+
+filter_names = st.sampled_from(
+    sorted({name for kind in KINDS for name in kind.filters} | {"cursor", "limit", "x"})
+)
+
+
+@pytest.mark.parametrize("path", KIND_PATHS)
+def test_any_list_query_gets_a_page_or_a_4xx(client, path: str) -> None:
+    client.post(f"{API}/{path}", json=payload_for(client, path))
+
+    @settings(FUZZ, max_examples=40)
+    @given(
+        params=st.dictionaries(
+            filter_names,
+            st.one_of(
+                st.text(max_size=40),
+                odd_times,
+                st.integers().map(str),
+                st.uuids().map(str),
+            ),
+            max_size=3,
+        )
+    )
+    def query(params: dict[str, str]) -> None:
+        response = client.get(f"{API}/{path}", params=params)
+        assert response.status_code < 500, response.text
+        if response.status_code == 200:
+            assert set(response.json()) == {"items", "next_cursor"}
+
+    query()
