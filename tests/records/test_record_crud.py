@@ -599,3 +599,37 @@ def test_unknown_record_is_not_found(client, path: str) -> None:
 
     # Then each says 404 RECORD_NOT_FOUND
     assert [(r.status_code, r.json()["code"]) for r in responses] == [(404, "RECORD_NOT_FOUND")] * 4
+
+
+def test_a_link_to_a_since_deleted_record_can_still_have_its_notes_corrected(
+    client: Any,
+) -> None:
+    # Given a person linked to a location, and the location deleted since
+    person = client.post("/api/v1/persons", json={"names": [{"family_name": "Hale"}]}).json()
+    place = client.post("/api/v1/locations", json={"name": "Old Mill"}).json()
+    link = client.post(
+        "/api/v1/links",
+        json={
+            "link_type": "frequents",
+            "from_type": "person",
+            "from_id": person["id"],
+            "to_type": "location",
+            "to_id": place["id"],
+        },
+    ).json()
+    client.request(
+        "DELETE",
+        f"/api/v1/locations/{place['id']}",
+        json={"version": 1, "reason": "duplicate of another record"},
+    )
+
+    # When the link's notes are corrected
+    fixed = client.patch(f"/api/v1/links/{link['id']}", json={"version": 1, "notes": "seen weekly"})
+    # and someone tries to point a link at the deleted location
+    moved = client.patch(f"/api/v1/links/{link['id']}", json={"version": 2, "to_id": place["id"]})
+
+    # Then the correction is kept, and the new reference to a deleted record is refused
+    assert fixed.status_code == 200
+    assert fixed.json()["notes"] == "seen weekly"
+    assert moved.status_code == 422
+    assert moved.json()["code"] == "REFERENCE_NOT_FOUND"

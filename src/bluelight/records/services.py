@@ -45,18 +45,27 @@ def _columns(kind: Kind, content: Any) -> dict[str, Any]:
     return values
 
 
-def _check_references(session: Session, kind: Kind, content: Any, checker: Checker) -> None:
-    refs: list[tuple[str, str, uuid.UUID | None]] = []
+def _check_references(
+    session: Session, kind: Kind, content: Any, checker: Checker, changed: frozenset[str]
+) -> None:
+    """Each reference the change sets must name a live record.
+
+    A reference the change leaves alone is not checked again, so a link to a record deleted
+    since can still have its notes or dates corrected.
+    """
+    refs: list[tuple[str, str | None, str, uuid.UUID | None]] = []
     if kind.name == "event":
-        refs.append(("location_id", "location", content.location_id))
+        refs.append(("location_id", None, "location", content.location_id))
     elif kind.name == "link":
         refs += [
-            ("from_id", content.from_type, content.from_id),
-            ("to_id", content.to_type, content.to_id),
+            ("from_id", "from_type", content.from_type, content.from_id),
+            ("to_id", "to_type", content.to_type, content.to_id),
         ]
     elif kind.name == "marker":
-        refs.append(("subject_id", content.subject_type, content.subject_id))
-    for field_name, entity_type, ref in refs:
+        refs.append(("subject_id", "subject_type", content.subject_type, content.subject_id))
+    for field_name, type_field, entity_type, ref in refs:
+        if field_name not in changed and type_field not in changed:
+            continue
         if ref is not None and not record_exists(session, entity_type, ref):
             checker.fail(
                 field_name,
@@ -72,7 +81,7 @@ def _validated(
     checker = Checker(code_lists())
     check_codes(content, kind.coded, checker)
     content = kind.check(content, checker, Context(now=now, changed=changed))
-    _check_references(session, kind, content, checker)
+    _check_references(session, kind, content, checker, changed)
     checker.raise_if_any()
     return content
 
