@@ -77,10 +77,14 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=actor, auth=token)
 
 
-def permission_guard(
+async def permission_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Allow the request only if the actor holds the permission the route declares."""
+    """Allow the request only if the actor holds the permission the route declares.
+
+    A coroutine, so the framework runs it on the event loop instead of handing every request
+    to a worker thread and back.
+    """
     if handler.opt.get("public"):
         return
     permission = handler.opt.get("permission")
