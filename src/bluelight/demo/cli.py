@@ -1,0 +1,134 @@
+"""``bluelight demo``: load a synthetic force, with a progress bar per table and a summary."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+from bluelight.app import open_database
+from bluelight.demo.generator import SIZES, SizeSpec
+from bluelight.demo.loader import DemoLoadError, LoadStats, load_force
+from bluelight.migrations import upgrade
+from bluelight.settings import get_settings
+
+# The tables in the order a load fills them, with what the spec says each will hold.
+TABLE_ORDER = (
+    "locations",
+    "persons",
+    "vehicles",
+    "events",
+    "links",
+    "warning_markers",
+    "change_log",
+)
+
+
+def expected_rows(spec: SizeSpec) -> dict[str, int | None]:
+    """Rows each table will get, where the spec fixes it (links and markers are drawn)."""
+    return {
+        "locations": spec.locations,
+        "persons": spec.persons,
+        "vehicles": spec.vehicles,
+        "events": spec.events,
+    }
+
+
+def size_spec(size: str) -> SizeSpec:
+    """The spec of a size name.
+
+    Raises:
+        typer.BadParameter: the size is not one of ``SIZES``.
+    """
+    spec = SIZES.get(size)
+    if spec is None:
+        msg = f"unknown size {size!r}: choose one of {', '.join(SIZES)}"
+        raise typer.BadParameter(msg, param_hint="'--size'")
+    return spec
+
+
+def summary(stats: LoadStats, spec: SizeSpec, seed: int) -> Table:
+    """Rows per table, wall time and rate, as a Rich table."""
+    table = Table(title=f"{spec.name} force, seed {seed}", title_justify="left", min_width=36)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name in TABLE_ORDER:
+        if name in stats.rows:
+            table.add_row(name, f"{stats.rows[name]:,}")
+    table.add_section()
+    table.add_row("total", f"{stats.total:,}")
+    table.add_row("wall time", f"{stats.seconds:.1f} s")
+    table.add_row("rows/s", f"{stats.rows_per_second:,.0f}")
+    return table
+
+
+def load_demo(
+    *, size: str, seed: int, reset: bool, console: Console, as_of: date | None = None
+) -> LoadStats:
+    """Open the configured database, bring its schema up to date and load a synthetic force.
+
+    Args:
+        size: ``small``, ``force`` or ``large`` (see ``SIZES``).
+        seed: the same seed and size (on the same ``as_of``) give the same force.
+        reset: empty the records, the change log and the force mappings first.
+        console: where progress and the summary go.
+        as_of: the force's "today" (default: today, UTC).
+
+    Raises:
+        typer.BadParameter: the size is unknown (exit code 2).
+        typer.Exit: the records could not be loaded (code 2).
+        DurabilityError: in production, the database could lose acknowledged writes.
+    """
+    spec = size_spec(size)
+    settings = get_settings()
+    db = open_database(settings)
+    try:
+        upgrade(db.engine)
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        console.print(f"Loading the [bold]{spec.name}[/] demo force (seed {seed}) into {where}")
+        expected = expected_rows(spec)
+        with Progress(
+            TextColumn("{task.description:<16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            tasks: dict[str, TaskID] = {
+                name: progress.add_task(name, total=expected.get(name)) for name in TABLE_ORDER
+            }
+
+            def advance(table: str, count: int) -> None:
+                progress.advance(tasks[table], count)
+
+            try:
+                stats = load_force(
+                    db,
+                    spec,
+                    seed,
+                    as_of=as_of,
+                    force_code=settings.force_code,
+                    reset=reset,
+                    progress=advance,
+                )
+            except DemoLoadError as exc:
+                console.print(f"[red]{exc}[/]")
+                raise typer.Exit(2) from exc
+            for name, task in tasks.items():
+                done = stats.rows.get(name, 0)
+                progress.update(task, total=done, completed=done)
+        console.print(summary(stats, spec, seed))
+        return stats
+    finally:
+        db.dispose()
