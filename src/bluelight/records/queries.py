@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Select, bindparam, select
+from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bluelight.db import ChangeLogEntry, Database
@@ -59,7 +59,8 @@ def _extras_for(where_marker: Any, where_link: Any) -> tuple[Select[Any], Select
         .join(Location, Location.id == Link.to_id)
         .where(
             where_link,
-            Link.link_type.in_(ADDRESS_LINKS),
+            # Equalities rather than IN: a constant IN list is re-rendered on every execution.
+            or_(*(Link.link_type == t for t in ADDRESS_LINKS)),
             Link.deleted_at.is_(None),
             Location.deleted_at.is_(None),
         )
