@@ -1,0 +1,432 @@
+"""Reading a person by id over HTTP, side by side with a bare hello-world of the same framework.
+
+    .venv/bin/python benchmarks/http_read.py                      # SQLite (a fresh file)
+    .venv/bin/python benchmarks/http_read.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+What it does:
+
+1. Prepares a database of this run's own: a fresh SQLite file in the run's folder
+   ``benchmarks/out/http_read-<time>-<run id>/`` (or a fresh schema ``bench_http_<run id>``
+   in the PostgreSQL database given), migrated, with ``--persons`` persons, each with an
+   address (a location and a resides-at link) and a warning marker, created through the
+   records service layer. It is removed at the end; ``--keep-db`` builds it at a shared
+   place instead (``benchmarks/out/http_read.db`` or the schema ``bench_http``) and leaves
+   it for ``--reuse-db`` and ``read_cost.py``.
+2. Starts two granian servers with the same command line (``--interface asgi --workers 1
+   --factory``, default event loop, as ``bluelight serve`` runs): Bluelight
+   (``bluelight.app:app_factory``) and a bare Litestar hello-world (``hello_app.py``).
+3. Drives each in turn with ``wrk`` (a separate process, written in C), ``--connections``
+   keep-alive connections for ``--duration`` seconds: ``GET /api/v1/persons/{id}`` cycling
+   through every person id, with the development bearer token, and ``GET /hello``.
+   Rounds alternate which server goes first; the figures are the medians over the rounds.
+4. Prints each round, the medians and the ratio ours/bare (the issue's target: at least 0.5),
+   and saves the raw figures as JSON under ``benchmarks/out/``; the servers' logs and wrk's
+   inputs stay in the run's folder.
+
+Exit status: 0 when the run was clean (whatever the ratio), 1 when any request failed (a
+non-2xx answer or a socket error: the figures would not mean what they say), 2 when ``wrk``
+is missing or the set-up failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from _common import (
+    BENCH,
+    Server,
+    cpu_seconds,
+    env_overrides,
+    http_get,
+    machine,
+    median,
+    redacted,
+    run_dir,
+    start_server,
+    write_json,
+)
+from _dataset import prepare_database
+
+LUA = BENCH / "read.lua"
+TOKEN = "bench-dev-token"  # noqa: S105  (a development token on loopback, set for the server below)
+TARGET_RATIO = 0.5
+OURS, BARE = "bluelight", "hello"
+console = Console(width=None if sys.stdout.isatty() else 132)
+
+
+@dataclass
+class Round:
+    """One wrk run against one server."""
+
+    target: str
+    round: int
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int
+    non_2xx: int
+    bytes_per_response: float
+    server_cpu: float  # CPU seconds used by the server per wall second (1.0 = one core)
+    client_cpu: float  # the same for wrk
+    load: float  # the machine's 1-minute load average as the run ended (others' work too)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="GET /api/v1/persons/{id} vs a bare Litestar hello-world, under wrk.",
+    )
+    p.add_argument(
+        "--database-url",
+        default=None,
+        help="postgresql://… to run on PostgreSQL (in a schema of this run's own, dropped at "
+        "the end); default: a fresh SQLite file of this run's own",
+    )
+    p.add_argument("--persons", type=int, default=10_000, help="persons to create (10000)")
+    p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (10)")
+    p.add_argument("--connections", type=int, default=64, help="keep-alive connections (64)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds per server (3)")
+    p.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per server (3)")
+    p.add_argument("--threads", type=int, default=1, help="wrk threads (1; see README)")
+    p.add_argument("--workers", type=int, default=1, help="granian worker processes (1)")
+    p.add_argument("--interface", default="asgi", choices=("asgi", "asginl"))
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="use the database a --keep-db run left instead of building one (repeated runs, "
+        "profiling; read_cost.py uses it too)",
+    )
+    p.add_argument(
+        "--keep-db",
+        action="store_true",
+        help="build the database at a shared place (benchmarks/out/http_read.db, or the "
+        "schema bench_http) and leave it there after the run",
+    )
+    args = p.parse_args(argv)
+    for name in ("persons", "duration", "connections", "rounds", "threads", "workers"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.duration > 600 or args.rounds > 20:
+        p.error("keep a run bounded: --duration at most 600 s and --rounds at most 20")
+    if args.threads > args.connections:
+        p.error("--threads cannot exceed --connections")
+    return args
+
+
+def _require_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        console.print(
+            "[red]wrk is not installed.[/] This benchmark drives the servers with wrk, a load "
+            "generator in C, so that the client is not the bottleneck.\n"
+            "Install it (Debian/Ubuntu):  [bold]sudo apt-get update && sudo apt-get install -y "
+            "wrk[/]\n(macOS: brew install wrk)"
+        )
+        sys.exit(2)
+    return wrk
+
+
+# --- the load generator ------------------------------------------------------------------
+
+
+def _run_wrk(
+    wrk: str,
+    server: Server,
+    paths: Path,
+    *,
+    args: argparse.Namespace,
+    duration: int,
+    round_no: int,
+) -> Round:
+    argv = [
+        wrk,
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(LUA),
+        server.base_url,
+        "--",
+        str(paths),
+        TOKEN,
+    ]
+    pids = server.pids()
+    server_before = cpu_seconds(pids)
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, check=False)
+    wall = time.perf_counter() - start
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_used = cpu_seconds(pids) - server_before
+    client_used = (client_after.ru_utime - client_before.ru_utime) + (
+        client_after.ru_stime - client_before.ru_stime
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
+    if done.returncode != 0 or line is None:
+        msg = f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        raise RuntimeError(msg)
+    data = json.loads(line.removeprefix("WRK_JSON "))
+    seconds = data["duration_us"] / 1e6
+    errors = data["errors"]
+    lat = data["latency_us"]
+    return Round(
+        target=server.name,
+        round=round_no,
+        requests=data["requests"],
+        seconds=round(seconds, 2),
+        rps=data["requests"] / seconds,
+        p50_ms=lat["p50"] / 1000,
+        p90_ms=lat["p90"] / 1000,
+        p99_ms=lat["p99"] / 1000,
+        max_ms=lat["max"] / 1000,
+        errors=errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
+        non_2xx=errors["status"],
+        bytes_per_response=data["bytes"] / max(data["requests"], 1),
+        server_cpu=server_used / wall,
+        client_cpu=client_used / wall,
+        load=float(Path("/proc/loadavg").read_text().split()[0]),
+    )
+
+
+def _start_servers(
+    url: str, person_id: str, args: argparse.Namespace, servers: list[Server], workdir: Path
+) -> tuple[Server, Server]:
+    """Start Bluelight and the bare app (each appended to ``servers`` as soon as it runs).
+
+    Raises:
+        RuntimeError: a server did not start, or the person read is not the realistic one.
+    """
+    common: dict[str, Any] = {
+        "workers": args.workers,
+        "interface": args.interface,
+        "log_dir": workdir,
+    }
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    ours = start_server(
+        OURS,
+        "bluelight.app:app_factory",
+        env={
+            "BLUELIGHT_DATABASE_URL": url,
+            "BLUELIGHT_DATA_DIR": str(workdir / "data"),
+            "BLUELIGHT_ENV": "development",
+            "BLUELIGHT_DEV_TOKEN": TOKEN,
+        },
+        probe=f"/api/v1/persons/{person_id}",
+        probe_headers=auth,
+        **common,
+    )
+    servers.append(ours)
+    bare = start_server(
+        BARE,
+        "hello_app:app_factory",
+        env={
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(BENCH), os.environ.get("PYTHONPATH")) if p
+            )
+        },
+        probe="/hello",
+        **common,
+    )
+    servers.append(bare)
+    person = http_get(f"{ours.base_url}/api/v1/persons/{person_id}", auth)
+    if not person.get("markers") or not person.get("addresses"):
+        msg = "the person read carries no marker or no address"
+        raise RuntimeError(msg)
+    return ours, bare
+
+
+def _measure(
+    wrk: str, targets: dict[str, tuple[Server, Path]], args: argparse.Namespace
+) -> list[Round]:
+    """A warm-up of each server, then ``args.rounds`` rounds alternating which goes first."""
+    for name in (OURS, BARE):
+        server, paths = targets[name]
+        _run_wrk(wrk, server, paths, args=args, duration=args.warmup, round_no=0)
+    rounds: list[Round] = []
+    for round_no in range(1, args.rounds + 1):
+        for name in (OURS, BARE) if round_no % 2 else (BARE, OURS):
+            server, paths = targets[name]
+            result = _run_wrk(
+                wrk, server, paths, args=args, duration=args.duration, round_no=round_no
+            )
+            rounds.append(result)
+            console.print(
+                f"  round {round_no} {name:<12} {result.rps:>9,.0f} req/s  "
+                f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  "
+                f"(load average {result.load:.1f})"
+            )
+    return rounds
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def _rounds_table(rounds: list[Round]) -> Table:
+    table = Table(title="Each round (wrk)", title_justify="left")
+    for column in ("round", "server", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms"):
+        table.add_column(column, justify="right" if column != "server" else "left")
+    for column in ("errors", "non-2xx", "bytes/resp", "server CPU", "wrk CPU", "load avg"):
+        table.add_column(column, justify="right")
+    for r in rounds:
+        table.add_row(
+            str(r.round),
+            r.target,
+            f"{r.rps:,.0f}",
+            f"{r.p50_ms:.2f}",
+            f"{r.p90_ms:.2f}",
+            f"{r.p99_ms:.2f}",
+            f"{r.max_ms:.1f}",
+            str(r.errors),
+            str(r.non_2xx),
+            f"{r.bytes_per_response:,.0f}",
+            f"{r.server_cpu:.0%}",
+            f"{r.client_cpu:.0%}",
+            f"{r.load:.1f}",
+        )
+    return table
+
+
+def _summary(rounds: list[Round]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for target in (OURS, BARE):
+        mine = [r for r in rounds if r.target == target]
+        out[target] = {
+            "rps": median([r.rps for r in mine]),
+            "p50_ms": median([r.p50_ms for r in mine]),
+            "p99_ms": median([r.p99_ms for r in mine]),
+            "server_cpu": median([r.server_cpu for r in mine]),
+            "client_cpu": median([r.client_cpu for r in mine]),
+        }
+    return out
+
+
+def _summary_table(summary: dict[str, dict[str, float]], args: argparse.Namespace) -> Table:
+    table = Table(
+        title=f"Medians of {args.rounds} rounds, {args.connections} connections, "
+        f"{args.duration} s each",
+        title_justify="left",
+    )
+    table.add_column("endpoint")
+    for column in ("req/s", "p50 ms", "p99 ms", "server CPU", "wrk CPU"):
+        table.add_column(column, justify="right")
+    labels = {OURS: "GET /api/v1/persons/{id}", BARE: "GET /hello (bare Litestar)"}
+    for target, figures in summary.items():
+        table.add_row(
+            labels[target],
+            f"{figures['rps']:,.0f}",
+            f"{figures['p50_ms']:.2f}",
+            f"{figures['p99_ms']:.2f}",
+            f"{figures['server_cpu']:.0%}",
+            f"{figures['client_cpu']:.0%}",
+        )
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    wrk = _require_wrk()
+    facts = machine()
+    console.print(
+        f"[bold]http_read[/] {facts['date']} · {facts['nproc']} x {facts['cpu']} · "
+        f"Python {facts['python']} · litestar {facts['litestar']} · granian "
+        f"{facts['granian']} · SQLAlchemy {facts['sqlalchemy']}"
+    )
+    if overrides := env_overrides():
+        console.print(
+            "settings from the environment: " + " ".join(f"{k}={v}" for k, v in overrides.items())
+        )
+    workdir = run_dir("http_read")
+    try:
+        prepared = prepare_database(
+            args.database_url,
+            args.persons,
+            workdir=workdir,
+            seed=args.seed,
+            reuse=args.reuse_db,
+            keep=args.keep_db,
+            console=console,
+        )
+    except Exception as exc:  # noqa: BLE001  (any set-up failure ends the run with its message)
+        console.print(f"[red]could not prepare the database: {exc}[/]")
+        return 2
+    url, ids = prepared.url, list(prepared.ids)
+
+    rng = random.Random(args.seed)  # noqa: S311  (a reproducible order, not a secret)
+    rng.shuffle(ids)
+    ours_paths = workdir / "paths-persons.txt"
+    ours_paths.write_text("".join(f"/api/v1/persons/{i}\n" for i in ids))
+    bare_paths = workdir / "paths-hello.txt"
+    bare_paths.write_text("/hello\n")
+
+    servers: list[Server] = []
+    try:
+        ours, bare = _start_servers(url, ids[0], args, servers, workdir)
+        console.print(f"server: {' '.join(ours.argv[1:])}")
+        console.print(
+            f"load: wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+            f"{len(ids)} person ids in turn; {args.rounds} rounds, alternating which "
+            "server goes first"
+        )
+        rounds = _measure(wrk, {OURS: (ours, ours_paths), BARE: (bare, bare_paths)}, args)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    finally:
+        for server in servers:
+            server.stop()
+        prepared.drop()
+
+    summary = _summary(rounds)
+    ratio = summary[OURS]["rps"] / summary[BARE]["rps"]
+    console.print()
+    console.print(_rounds_table(rounds))
+    console.print(_summary_table(summary, args))
+    verdict = "[green]meets[/]" if ratio >= TARGET_RATIO else "[red]is below[/]"
+    console.print(
+        f"ratio ours/bare (median req/s): [bold]{ratio:.2f}[/] — {verdict} the target "
+        f"of {TARGET_RATIO}"
+    )
+    saved = write_json(
+        "http_read",
+        {
+            "machine": facts,
+            "command": " ".join([Path(sys.executable).name, *sys.argv]),
+            "database": redacted(url),
+            "setup": {"database": prepared.label, "seed_seconds": prepared.seed_seconds},
+            "args": vars(args),
+            "rounds": [asdict(r) for r in rounds],
+            "medians": summary,
+            "ratio": ratio,
+        },
+    )
+    console.print(f"raw figures: {saved.relative_to(BENCH.parent)}")
+    failed = sum(r.errors + r.non_2xx for r in rounds)
+    if failed:
+        console.print(f"[red]{failed} requests failed: these figures do not stand[/]")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
