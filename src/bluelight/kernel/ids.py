@@ -11,13 +11,18 @@ import time
 import uuid
 
 
-def new_id() -> uuid.UUID:
-    """A fresh UUIDv7: 48 bits of Unix milliseconds, then version, variant and 74 random bits."""
-    millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+def uuid7_int(millis: int, rand: int) -> int:
+    """The 128 bits of a UUIDv7: 48 bits of Unix ``millis``, the version, 12 bits of ``rand``,
+    the variant, then 62 more bits of ``rand`` (74 random bits in all)."""
     value = (millis & (2**48 - 1)) << 80
     value |= 0x7 << 76
     value |= ((rand >> 62) & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & (2**62 - 1)
-    return uuid.UUID(int=value)
+    return value
+
+
+def new_id() -> uuid.UUID:
+    """A fresh UUIDv7 for now, with 74 random bits."""
+    millis = time.time_ns() // 1_000_000
+    return uuid.UUID(int=uuid7_int(millis, int.from_bytes(os.urandom(10), "big")))
