@@ -248,3 +248,15 @@ def client(app: Litestar, db: Database) -> Iterator[TestClient[Any]]:
     with TestClient(app) as c:
         c.headers.update({"Authorization": f"Bearer {TOKEN}"})
         yield c
+
+
+# A small, valid change for each kind's PATCH, by path.
+A_CHANGE: dict[str, dict[str, Any]] = {
+    "persons": {"sex": "F"},
+    "vehicles": {"colour": "RED"},
+    "property": {"description": "changed"},
+    "locations": {"name": "changed"},
+    "events": {"narrative": "changed"},
+    "links": {"notes": "changed"},
+    "markers": {"detail": "changed"},
+}

@@ -17,6 +17,7 @@ from bluelight.kernel.paging import MAX_PAGE_SIZE, encode_cursor
 from bluelight.records.kinds import KINDS
 from bluelight.vocab import code_lists
 from factories import (
+    A_CHANGE,
     API,
     KIND_PATHS,
     assert_problem,
@@ -700,7 +701,7 @@ def test_change_based_on_an_old_version_is_refused(client, refuse, path: str) ->
     record = new_record(client, path)
     assert (
         client.patch(
-            f"{API}/{path}/{record['id']}", json={"version": 1, **_a_change(path)}
+            f"{API}/{path}/{record['id']}", json={"version": 1, **A_CHANGE[path]}
         ).status_code
         == 200
     )
@@ -724,18 +725,6 @@ def test_deletion_based_on_an_old_version_is_refused(client, refuse) -> None:
         json={"version": 1, "reason": "mistaken identity"},
     )
     assert client.get(f"{API}/persons/{person['id']}").status_code == 200
-
-
-def _a_change(path: str) -> dict[str, Any]:
-    return {
-        "persons": {"sex": "F"},
-        "vehicles": {"colour": "RED"},
-        "property": {"description": "changed"},
-        "locations": {"name": "changed"},
-        "events": {"narrative": "changed"},
-        "links": {"notes": "changed"},
-        "markers": {"detail": "changed"},
-    }[path]
 
 
 # --- paths and query parameters ------------------------------------------------------------

@@ -21,7 +21,7 @@ from bluelight.identity import ALL_PERMISSIONS, Actor, Permission
 from bluelight.records.kinds import KINDS
 from bluelight.settings import Settings
 from bluelight.web.auth import StaticTokens
-from factories import API, assert_problem, payload_for, row_counts
+from factories import A_CHANGE, API, assert_problem, payload_for, row_counts
 
 BY_PATH = {kind.path: kind for kind in KINDS}
 # Litestar adds an OPTIONS handler to every path; it declares nothing, so the guard keeps it
@@ -153,21 +153,10 @@ def _request(client: TestClient[Any], endpoint: Endpoint) -> tuple[str, dict[str
     if endpoint.method == "POST":
         return url, {"json": payload_for(client, path)}, 201
     if endpoint.method == "PATCH":
-        return url, {"json": {"version": 1, **_A_CHANGE[path]}}, 200
+        return url, {"json": {"version": 1, **A_CHANGE[path]}}, 200
     if endpoint.method == "DELETE":
         return url, {"json": {"version": 1, "reason": "permission test"}}, 200
     return url, kwargs, 200
-
-
-_A_CHANGE = {
-    "persons": {"sex": "F"},
-    "vehicles": {"colour": "RED"},
-    "property": {"description": "changed"},
-    "locations": {"name": "changed"},
-    "events": {"narrative": "changed"},
-    "links": {"notes": "changed"},
-    "markers": {"detail": "changed"},
-}
 
 
 @pytest.mark.parametrize("endpoint", GUARDED, ids=lambda e: e.name)
