@@ -21,10 +21,7 @@ from bluelight.app import create_app
 from bluelight.db import Base, Database, make_engine
 from bluelight.migrations import upgrade
 from bluelight.settings import Settings
-
-DEV_TOKEN = "test-dev-token"
-AUTH = {"Authorization": f"Bearer {DEV_TOKEN}"}
-
+from factories import auth_headers, settings_for_tests
 
 def scratch_engine(tmp_dir: Path, name: str) -> tuple[Engine, str, Any]:
     """A fresh, empty database (a SQLite file, or a new PostgreSQL schema) and its URL.
@@ -74,12 +71,12 @@ def db(migrated: tuple[Engine, str]) -> Iterator[Database]:
 @pytest.fixture
 def settings(migrated: tuple[Engine, str], tmp_path: Path) -> Settings:
     _, url = migrated
-    return Settings(database_url=url, data_dir=tmp_path, dev_token=DEV_TOKEN, env="test")
+    return settings_for_tests(url, tmp_path)
 
 
 @pytest.fixture
 def client(db: Database, settings: Settings) -> Iterator[TestClient[Any]]:
-    """An API client signed in with the development token (all permissions)."""
+    """An API client signed in as a user holding every role of the force, giving a reason."""
     with TestClient(create_app(settings, database=db)) as c:
-        c.headers.update(AUTH)
+        c.headers.update(auth_headers(c))
         yield c

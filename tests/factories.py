@@ -10,6 +10,8 @@ markers point at other records, so their payload functions take the ids to point
 from __future__ import annotations
 
 import itertools
+
+import msgspec
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -228,25 +230,164 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
 # --- the app under test --------------------------------------------------------------------
 # Building the app costs far more than a request (Litestar registers ~150 route handlers), so
 # the API tests share one per session; each test still gets its own client and empty tables.
-# Conftests re-export these two fixtures to override the per-test app of tests/conftest.py.
+# --- signing in ---------------------------------------------------------------------------
 
-TOKEN = "records-test-token"
+TEST_PASSWORD = "correct horse battery staple"  # noqa: S105  (a test account's password)
+FORCE = "DEMO"
+# Between them these roles hold every permission a force user can have.
+EVERY_ROLE = ("supervisor", "agency_admin", "auditor")
+REASON = {"X-Bluelight-Reason": "INVESTIGATION", "X-Bluelight-Reason-Text": "test enquiry"}
+
+
+def settings_for_tests(url: str, data_dir: Any, **overrides: Any) -> Settings:
+    """Settings for a test app: cheap password hashing, no background signing."""
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        env="test",
+        password_hash_cost="fast",
+        audit_sign_interval_seconds=0,
+        **overrides,
+    )
+
+
+def ensure_agency(app: Litestar, code: str = FORCE, agency_type: str = "police") -> None:
+    from bluelight.identity import services as identity  # noqa: PLC0415  (test helper)
+    from bluelight.identity.errors import IdentityError  # noqa: PLC0415
+    from bluelight.identity.schemas import AgencyCreate  # noqa: PLC0415
+    from bluelight.identity import system_actor  # noqa: PLC0415
+
+    try:
+        identity.create_agency(
+            app.state.database,
+            AgencyCreate(code=code, name=f"{code} agency", type=agency_type),  # type: ignore[arg-type]
+            actor=system_actor(code),
+        )
+    except IdentityError as exc:
+        if exc.code != "AGENCY_EXISTS":
+            raise
+
+
+def make_user(
+    app: Litestar,
+    username: str,
+    roles: tuple[str, ...] | list[str] = EVERY_ROLE,
+    *,
+    agency: str = FORCE,
+    agency_type: str = "police",
+    clearance: str = "OFFICIAL-SENSITIVE",
+    password: str = TEST_PASSWORD,
+) -> Any:
+    """A user made the way an administrator makes one (no second factor yet)."""
+    from bluelight.identity import services as identity  # noqa: PLC0415  (test helper)
+    from bluelight.identity import system_actor  # noqa: PLC0415
+    from bluelight.identity.schemas import UserCreate  # noqa: PLC0415
+
+    ensure_agency(app, agency, agency_type)
+    return identity.create_user(
+        app.state.database,
+        app.state.identity_policy,
+        msgspec.convert(
+            {
+                "username": username,
+                "display_name": username.title(),
+                "password": password,
+                "roles": list(roles),
+                "clearance": clearance,
+                "agency": agency,
+            },
+            UserCreate,
+        ),
+        actor=system_actor(agency),
+    )
+
+
+TOTP_SECRETS: dict[str, str] = {}
+
+
+def sign_in(
+    client: TestClient[Any],
+    username: str,
+    *,
+    password: str = TEST_PASSWORD,
+    device_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Sign in through the API with password and TOTP (enrolling on the first sign-in).
+
+    Returns the second step's JSON (``token``, ``user``, ``recovery_codes`` …).
+    """
+    from bluelight.kernel.crypto import totp_code  # noqa: PLC0415  (test helper)
+
+    device = {"id": str(device_id or uuid.uuid4()), "name": f"{username}'s test device"}
+    first = client.post(
+        f"{API}/auth/sign-in",
+        json={"username": username, "password": password, "device": device},
+        headers={"Authorization": ""},
+    )
+    assert first.status_code == 200, first.text
+    body = first.json()
+    if body.get("enrolment"):
+        TOTP_SECRETS[username] = body["enrolment"]["secret"]
+    secret = TOTP_SECRETS[username]
+    at = datetime.now(UTC)
+    second = client.post(
+        f"{API}/auth/second-factor",
+        json={"challenge": body["challenge"], "code": totp_code(secret, at)},
+        headers={"Authorization": ""},
+    )
+    if second.status_code == 401 and second.json()["code"] == "SECOND_FACTOR_FAILED":
+        # The code of this 30-second step was spent by an earlier sign-in: take the next.
+        again = client.post(
+            f"{API}/auth/sign-in",
+            json={"username": username, "password": password, "device": device},
+            headers={"Authorization": ""},
+        ).json()
+        second = client.post(
+            f"{API}/auth/second-factor",
+            json={
+                "challenge": again["challenge"],
+                "code": totp_code(secret, at + timedelta(seconds=30)),
+            },
+            headers={"Authorization": ""},
+        )
+    assert second.status_code == 200, second.text
+    return second.json()  # type: ignore[no-any-return]
+
+
+def auth_headers(
+    client: TestClient[Any],
+    username: str = "test.supervisor",
+    roles: tuple[str, ...] | list[str] = EVERY_ROLE,
+    *,
+    agency: str = FORCE,
+    agency_type: str = "police",
+    clearance: str = "OFFICIAL-SENSITIVE",
+    reason: bool = True,
+) -> dict[str, str]:
+    """Make a user, sign them in, and return the headers their requests carry."""
+    make_user(
+        client.app, username, roles, agency=agency, agency_type=agency_type, clearance=clearance
+    )
+    token = sign_in(client, username)["token"]
+    return {"Authorization": f"Bearer {token}", **(REASON if reason else {})}
+
+
+# Conftests re-export these two fixtures to override the per-test app of tests/conftest.py.
 
 
 @pytest.fixture(scope="session")
 def app(migrated: tuple[Any, str], tmp_path_factory: pytest.TempPathFactory) -> Litestar:
     engine, url = migrated
-    settings = Settings(
-        database_url=url, data_dir=tmp_path_factory.mktemp("data"), dev_token=TOKEN, env="test"
+    return create_app(
+        settings_for_tests(url, tmp_path_factory.mktemp("data")), database=Database(engine)
     )
-    return create_app(settings, database=Database(engine))
 
 
 @pytest.fixture
 def client(app: Litestar, db: Database) -> Iterator[TestClient[Any]]:
-    """An API client signed in with the development token (all permissions)."""
+    """An API client signed in as a user holding every role of the force, giving a reason."""
     with TestClient(app) as c:
-        c.headers.update({"Authorization": f"Bearer {TOKEN}"})
+        c.headers.update(auth_headers(c))
         yield c
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,13 @@ from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  # ships no types
 
 from bluelight import __version__
+from bluelight.audit import AuditWriter, TreeSigner
+from bluelight.audit.routes import audit_router
 from bluelight.db import Database, DurabilityError, durability_problems, make_engine
 from bluelight.identity import Actor
+from bluelight.identity.routes import identity_routers
+from bluelight.identity.services import IdentityPolicy, demo_users_present
+from bluelight.kernel.crypto import SecretBox, load_or_create_signing_key
 from bluelight.records.routes import record_routers
 from bluelight.settings import Settings, get_settings
 from bluelight.vocab.routes import vocab_router
@@ -24,7 +31,7 @@ from bluelight.web.auth import (
     PUBLIC,
     Authenticator,
     BearerAuthentication,
-    DevTokenAuthenticator,
+    TokenAuthenticator,
     permission_guard,
 )
 from bluelight.web.errors import EXCEPTION_HANDLERS
@@ -60,19 +67,63 @@ def open_database(settings: Settings) -> Database:
     return db
 
 
+def identity_policy(settings: Settings) -> IdentityPolicy:
+    """Sign-in and session rules from the settings, with the key that seals TOTP secrets."""
+    return IdentityPolicy(
+        secrets=SecretBox.load_or_create(settings.keys_dir / "secrets.key"),
+        password_cost=settings.password_hash_cost,
+        idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
+        session_lifetime=timedelta(hours=settings.session_lifetime_hours),
+        lockout_threshold=settings.lockout_threshold,
+        lockout_window=timedelta(minutes=settings.lockout_window_minutes),
+        lockout_duration=timedelta(minutes=settings.lockout_minutes),
+    )
+
+
+def tree_signer(settings: Settings, db: Database) -> TreeSigner:
+    """The signer of audit tree heads, with the server's Ed25519 key (made on first use)."""
+    return TreeSigner(db, load_or_create_signing_key(settings.keys_dir / "audit-signing.pem"))
+
+
+class DemoSecretsError(RuntimeError):
+    """Production was asked to run with the demo's published sign-ins."""
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     database: Database | None = None,
     authenticator: Authenticator | None = None,
+    audit_writer: AuditWriter | None = None,
 ) -> Litestar:
-    """The Bluelight ASGI application."""
+    """The Bluelight ASGI application.
+
+    Raises:
+        DemoSecretsError: in production, when the database holds the demo's users.
+    """
     settings = settings or get_settings()
     db = database or open_database(settings)
-    auth = authenticator or DevTokenAuthenticator(settings.dev_token, settings.force_code)
+    policy = identity_policy(settings)
+    signer = tree_signer(settings, db)
+    writer = audit_writer or AuditWriter(db)
+    auth = authenticator or TokenAuthenticator(db, policy)
+    if settings.is_production and demo_users_present(db):
+        raise DemoSecretsError(
+            "refusing to start: the database holds the demo's users, whose passwords and "
+            "second factors are published. Remove them (bluelight users disable) first."
+        )
 
     def provide_db() -> Database:
         return db
+
+    def provide_writer() -> AuditWriter:
+        return writer
+
+    def provide_policy() -> IdentityPolicy:
+        return policy
+
+    def provide_signer() -> TreeSigner:
+        return signer
 
     def provide_actor(request: Request[Actor, Any, Any]) -> Actor:
         return request.user
@@ -97,13 +148,38 @@ def create_app(
 
     api = Router(
         path="/api/v1",
-        route_handlers=[health, openapi, vocab_router, *record_routers()],
+        route_handlers=[
+            health,
+            openapi,
+            vocab_router,
+            *identity_routers,
+            audit_router,
+            *record_routers(),
+        ],
     )
     static = create_static_files_router(
         path="/static", directories=[STATIC], opt=PUBLIC, include_in_schema=False
     )
 
-    def close() -> None:
+    signing: dict[str, asyncio.Task[None]] = {}
+
+    async def sign_periodically() -> None:
+        while True:
+            await asyncio.sleep(settings.audit_sign_interval_seconds)
+            try:
+                await asyncio.to_thread(signer.sign_if_grown)
+            except Exception:
+                log.exception("signing the audit tree head failed")
+
+    def start() -> None:
+        if settings.audit_sign_interval_seconds > 0:
+            signing["task"] = asyncio.get_running_loop().create_task(sign_periodically())
+
+    async def close() -> None:
+        task = signing.pop("task", None)
+        if task is not None:
+            task.cancel()
+        writer.close()
         if database is None:
             db.dispose()
 
@@ -112,11 +188,14 @@ def create_app(
         path=DOCS_ASSETS, directories=[swagger_ui_path], opt=PUBLIC, include_in_schema=False
     )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, index, static, docs_assets],
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
+            "audit": Provide(provide_writer, sync_to_thread=False),
+            "policy": Provide(provide_policy, sync_to_thread=False),
+            "signer": Provide(provide_signer, sync_to_thread=False),
         },
         guards=[permission_guard],
         before_request=refuse_nul,
@@ -142,9 +221,15 @@ def create_app(
             ],
             openapi_router=Router(path="/api/docs", route_handlers=[], opt=PUBLIC),
         ),
+        on_startup=[start],
         on_shutdown=[close],
         debug=False,
     )
+    app.state.audit_writer = writer
+    app.state.identity_policy = policy
+    app.state.database = db
+    app.state.tree_signer = signer
+    return app
 
 
 def app_factory() -> Litestar:

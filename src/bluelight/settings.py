@@ -10,9 +10,6 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_TOKEN_DEFAULT = "bluelight-dev-token"  # noqa: S105  (published on purpose; refused in production)
-
-
 class Environment(StrEnum):
     """Where the server runs: development relaxes nothing that protects data, only secrets."""
 
@@ -29,7 +26,13 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     data_dir: Path = Path("var")
     database_url: str = ""
-    dev_token: str = DEV_TOKEN_DEFAULT
+    password_hash_cost: Literal["standard", "fast"] = "standard"
+    idle_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_lifetime_hours: int = Field(default=12, ge=1, le=24 * 30)
+    lockout_threshold: int = Field(default=5, ge=1, le=100)
+    lockout_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    lockout_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)
+    audit_sign_interval_seconds: int = Field(default=300, ge=0, le=86_400)
     force_code: str = Field(default="DEMO", pattern=r"^[A-Z0-9]{2,10}$")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -42,17 +45,19 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'bluelight.db').as_posix()}"
-        if self.env is Environment.PRODUCTION and self.dev_token == DEV_TOKEN_DEFAULT:
-            msg = (
-                "BLUELIGHT_DEV_TOKEN still holds the published development token; "
-                "set a long random value (or leave production to the identity service)"
-            )
+        if self.env is Environment.PRODUCTION and self.password_hash_cost != "standard":
+            msg = "BLUELIGHT_PASSWORD_HASH_COST=fast is for tests; production hashes in full"
             raise ValueError(msg)
         return self
 
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where the audit signing key and the secret-sealing key live (mode 0600)."""
+        return self.data_dir / "keys"
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,7 +1,7 @@
-"""Who is acting, and the named permissions every route declares.
+"""Who is acting, what each role may do, and what each record lets them see.
 
-The identity feature will fill in agencies, users, roles and the policy; until then a
-development token stands for one all-permitted actor of the configured force.
+Pure: the named permissions every route declares, the roles that grant them, the agency
+types, security classifications and the levels at which a record is shared with a partner.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from enum import StrEnum
 
 
 class Permission(StrEnum):
-    """A named permission. Routes declare one each; roles will grant sets of them."""
+    """A named permission. Every route declares one; roles grant sets of them."""
 
     PERSON_READ = "records:person:read"
     PERSON_WRITE = "records:person:write"
@@ -27,11 +27,140 @@ class Permission(StrEnum):
     MARKER_WRITE = "records:marker:write"
     RECORD_DELETE = "records:any:delete"
     RECORD_IMPORT = "records:any:import"
+    RECORD_SHARE = "records:share:write"
+    RECORD_RESTRICT = "records:access:write"
+    SHARED_READ = "records:shared:read"
     VOCAB_READ = "vocab:list:read"
     VOCAB_MAP = "vocab:mapping:write"
+    USER_READ = "identity:user:read"
+    USER_ADMIN = "identity:user:write"
+    DEVICE_READ = "identity:device:read"
+    DEVICE_REVOKE = "identity:device:revoke"
+    AGENCY_READ = "identity:agency:read"
+    AUDIT_READ = "audit:trail:read"
+    AUDIT_SIGN = "audit:head:sign"
+    SELF = "identity:self:use"
 
 
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)
+
+
+class Role(StrEnum):
+    """A job a user does; each grants a fixed set of permissions."""
+
+    OFFICER = "officer"
+    CONTROLLER = "controller"
+    INVESTIGATOR = "investigator"
+    SUPERVISOR = "supervisor"
+    AGENCY_ADMIN = "agency_admin"
+    PARTNER_USER = "partner_user"
+    AUDITOR = "auditor"
+    PROSECUTOR = "prosecutor"
+
+
+P = Permission
+_READ_POLE = {
+    P.PERSON_READ,
+    P.OBJECT_READ,
+    P.LOCATION_READ,
+    P.EVENT_READ,
+    P.LINK_READ,
+    P.MARKER_READ,
+}
+_WRITE_POLE = {
+    P.PERSON_WRITE,
+    P.OBJECT_WRITE,
+    P.LOCATION_WRITE,
+    P.EVENT_WRITE,
+    P.LINK_WRITE,
+    P.MARKER_WRITE,
+}
+_EVERYONE = {P.VOCAB_READ, P.AGENCY_READ, P.SELF}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OFFICER: frozenset(_EVERYONE | _READ_POLE | _WRITE_POLE),
+    # Control rooms grade and share incidents; they read everything but change only events
+    # and places, the parts of a record an incident owns.
+    Role.CONTROLLER: frozenset(
+        _EVERYONE | _READ_POLE | {P.EVENT_WRITE, P.LOCATION_WRITE, P.RECORD_SHARE}
+    ),
+    Role.INVESTIGATOR: frozenset(
+        _EVERYONE | _READ_POLE | _WRITE_POLE | {P.RECORD_SHARE, P.RECORD_RESTRICT}
+    ),
+    Role.SUPERVISOR: frozenset(
+        _EVERYONE
+        | _READ_POLE
+        | _WRITE_POLE
+        | {
+            P.RECORD_DELETE,
+            P.RECORD_SHARE,
+            P.RECORD_RESTRICT,
+            P.USER_READ,
+            P.DEVICE_READ,
+            P.DEVICE_REVOKE,
+        }
+    ),
+    # Administrators run accounts, devices and code mappings; they do not read personal data.
+    Role.AGENCY_ADMIN: frozenset(
+        _EVERYONE
+        | {
+            P.USER_READ,
+            P.USER_ADMIN,
+            P.DEVICE_READ,
+            P.DEVICE_REVOKE,
+            P.VOCAB_MAP,
+            P.RECORD_IMPORT,
+        }
+    ),
+    Role.PARTNER_USER: frozenset(_EVERYONE | {P.SHARED_READ}),
+    Role.AUDITOR: frozenset(_EVERYONE | {P.AUDIT_READ, P.AUDIT_SIGN, P.USER_READ}),
+    Role.PROSECUTOR: frozenset(_EVERYONE | {P.SHARED_READ}),
+}
+
+
+def permissions_of(roles: frozenset[Role] | set[Role] | list[Role]) -> frozenset[Permission]:
+    """The union of what ``roles`` grant."""
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)
+
+
+class AgencyType(StrEnum):
+    """What an agency is: a police force, or one of its partners."""
+
+    POLICE = "police"
+    FIRE = "fire"
+    AMBULANCE = "ambulance"
+    LOCAL_AUTHORITY = "local_authority"
+    PROSECUTOR = "prosecutor"
+
+
+class Classification(StrEnum):
+    """Government Security Classifications, in rising order, as far as Bluelight holds them."""
+
+    OFFICIAL = "OFFICIAL"
+    OFFICIAL_SENSITIVE = "OFFICIAL-SENSITIVE"
+
+    @property
+    def rank(self) -> int:
+        return CLASSIFICATION_ORDER.index(self)
+
+
+CLASSIFICATION_ORDER = (Classification.OFFICIAL, Classification.OFFICIAL_SENSITIVE)
+
+
+def classifications_up_to(clearance: Classification) -> tuple[Classification, ...]:
+    """The classifications a user cleared to ``clearance`` may see."""
+    return CLASSIFICATION_ORDER[: clearance.rank + 1]
+
+
+class ShareLevel(StrEnum):
+    """How much of a shared record a partner agency sees, in rising order."""
+
+    LOCATION = "location"
+    OPERATIONAL = "operational"
+    FULL = "full"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +172,17 @@ class Actor:
     agency: str
     permissions: frozenset[Permission]
     device_id: str | None = None
+    clearance: Classification = Classification.OFFICIAL_SENSITIVE
+    session_id: str | None = None
+    roles: frozenset[Role] = frozenset()
 
     def may(self, permission: Permission) -> bool:
         return permission in self.permissions
 
+    def cleared_for(self, classification: str) -> bool:
+        return Classification(classification).rank <= self.clearance.rank
+
 
 def system_actor(agency: str) -> Actor:
     """The actor for work the platform does itself (migrations, demo loads, imports by CLI)."""
-    return Actor("system", "system", agency, ALL_PERMISSIONS)
+    return Actor("system", "system", agency, ALL_PERMISSIONS, device_id="cli")

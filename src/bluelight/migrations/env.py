@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+from bluelight.audit import models as _audit  # noqa: F401  (tables register on import)
 from bluelight.db import Base
+from bluelight.identity import models as _identity  # noqa: F401
 from bluelight.records import models as _records  # noqa: F401  (tables register on import)
 from bluelight.vocab import models as _vocab  # noqa: F401
 

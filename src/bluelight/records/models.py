@@ -2,8 +2,9 @@
 the typed links between them, and warning markers.
 
 Every table shares the record columns: a version bumped by every change, who made and last
-changed the record and when, a soft deletion with its reason, the owning agency, and the
-original local codes a record was imported with.
+changed the record and when, a soft deletion with its reason, the owning agency, its security
+classification and whether it is restricted to named users and teams, and the original local
+codes a record was imported with.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bluelight.db import Base
@@ -24,6 +25,8 @@ class RecordColumns:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     version: Mapped[int]
     owner_agency: Mapped[str] = mapped_column(String(10))
+    classification: Mapped[str] = mapped_column(String(30), server_default="OFFICIAL")
+    restricted: Mapped[bool] = mapped_column(server_default=false())
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(80))
     updated_at: Mapped[datetime]
@@ -182,3 +185,43 @@ class WarningMarker(RecordColumns, Base):
     marker: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str | None] = mapped_column(String(1000))
     review_date: Mapped[date]
+
+
+class RecordShare(Base):
+    """A record shared with another agency, at a level that decides which fields it sees.
+
+    One row per record and agency; sharing again changes the level, revoking keeps the row
+    with ``revoked_at`` set so the history of who could see what stays answerable.
+    """
+
+    __tablename__ = "record_shares"
+    __table_args__ = (
+        UniqueConstraint("entity_type", "entity_id", "agency_code"),
+        Index("ix_record_shares_agency", "agency_code", "entity_type"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(10))
+    entity_id: Mapped[uuid.UUID]
+    agency_code: Mapped[str] = mapped_column(String(10))
+    level: Mapped[str] = mapped_column(String(12))
+    shared_at: Mapped[datetime]
+    shared_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class RecordGrant(Base):
+    """A named user or team allowed to see a restricted record."""
+
+    __tablename__ = "record_grants"
+    __table_args__ = (Index("ix_record_grants_entity", "entity_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(10))
+    entity_id: Mapped[uuid.UUID]
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id"))
+    granted_at: Mapped[datetime]
+    granted_by: Mapped[str] = mapped_column(String(64))

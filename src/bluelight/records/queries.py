@@ -12,8 +12,12 @@ import msgspec
 from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from bluelight.audit import Action, AuditWriter, Draft, Justification, Outcome, draft
 from bluelight.db import ChangeLogEntry, Database
+from bluelight.identity import Actor
+from bluelight.kernel import BluelightError, new_id, utcnow
 from bluelight.kernel.paging import CursorError, decode_cursor, encode_cursor
+from bluelight.records.access import check_row, reason_needed, visible
 from bluelight.records.errors import RecordError, RecordErrorCode
 from bluelight.records.kinds import BY_NAME, Kind
 from bluelight.records.models import Link, Location, RecordColumns, WarningMarker
@@ -165,16 +169,87 @@ def fetch_row(
     return row  # type: ignore[return-value]  # _refuse_missing raised on None
 
 
-def get_record(db: Database, kind: Kind, record_id: uuid.UUID) -> Any:
-    """One record by id.
+def _consultation(
+    kind: Kind,
+    actor: Actor,
+    ids: Sequence[uuid.UUID | str],
+    why: Justification | None,
+    what: str = "read",
+    **kw: Any,
+) -> Draft:
+    return draft(
+        actor,
+        Action.CONSULTATION,
+        f"records:{kind.name}:{what}",
+        at=utcnow(),
+        id=new_id(),
+        subject_type=kind.name,
+        subject_ids=[str(i) for i in ids],
+        why=why,
+        **kw,
+    )
+
+
+def _audited_refusal(
+    audit: AuditWriter,
+    kind: Kind,
+    actor: Actor,
+    record_id: uuid.UUID,
+    why: Justification | None,
+    what: str,
+    exc: BluelightError,
+) -> None:
+    audit.write(
+        _consultation(
+            kind, actor, [record_id], why, what, outcome=Outcome.DENIED, detail={"code": exc.code}
+        )
+    )
+
+
+def _consult_row(
+    conn: Connection,
+    audit: AuditWriter,
+    kind: Kind,
+    record_id: uuid.UUID,
+    row: Any,
+    *,
+    actor: Actor,
+    why: Justification | None,
+    what: str,
+) -> None:
+    """Refuse (and audit the refusal) unless ``actor`` may read ``row`` with this reason."""
+    try:
+        reason_needed(kind, why)
+        _refuse_missing(kind, record_id, row)
+        check_row(conn, kind, row, actor, why)
+    except BluelightError as exc:
+        _audited_refusal(audit, kind, actor, record_id, why, what, exc)
+        raise
+
+
+def get_record(
+    db: Database,
+    audit: AuditWriter,
+    kind: Kind,
+    record_id: uuid.UUID,
+    *,
+    actor: Actor,
+    why: Justification | None,
+) -> Any:
+    """One record by id; the consultation is on disk before the record is returned.
 
     Raises:
-        RecordError: RECORD_NOT_FOUND, RECORD_DELETED.
+        RecordError: RECORD_NOT_FOUND (also for another agency's record),
+            RECORD_DELETED, CLASSIFICATION_ABOVE_CLEARANCE, RECORD_RESTRICTED.
+        AuditError: REASON_REQUIRED for a person or vehicle check, or a restricted record,
+            without a reason.
     """
     with db.connect() as conn:
         row = conn.execute(_single(kind.name).one, {"rid": record_id}).first()
-        _refuse_missing(kind, record_id, row)
-        return to_reads(conn, kind, [row])[0]
+        _consult_row(conn, audit, kind, record_id, row, actor=actor, why=why, what="read")
+        read = to_reads(conn, kind, [row])[0]
+    audit.write(_consultation(kind, actor, [record_id], why))
+    return read
 
 
 MAX_FILTERS = 10
@@ -229,20 +304,28 @@ def _filtered(
 
 def list_records(
     db: Database,
+    audit: AuditWriter,
     kind: Kind,
     *,
+    actor: Actor,
+    why: Justification | None,
     filters: Mapping[str, str],
     cursor: str | None,
     limit: int,
     include_deleted: bool = False,
 ) -> Page:
-    """A page of records in id order (creation order for server-made ids).
+    """A page of the records ``actor`` may see, in id order (creation order for server-made
+    ids). Restricted records the actor is named on are listed only when a reason is given.
+    Every record returned is named in one consultation entry.
 
     Raises:
         RecordError: INVALID_FILTER, INVALID_CURSOR.
+        AuditError: REASON_REQUIRED for a list of persons or vehicles without a reason.
     """
+    reason_needed(kind, why)
     model: Any = kind.model
     stmt = _filtered(kind, select(model), filters, db.dialect)
+    stmt = stmt.where(visible(model, actor, with_restricted=why is not None))
     if not include_deleted:
         stmt = stmt.where(model.deleted_at.is_(None))
     if cursor:
@@ -258,32 +341,58 @@ def list_records(
         items = to_reads(session, kind, rows)
         # Read the last id before the session ends: its rollback expires every loaded row.
         next_cursor = encode_cursor(rows[-1].id) if more else None
+    if items:
+        audit.write(
+            _consultation(
+                kind, actor, [i.id for i in items], why, "listed", detail={"filters": dict(filters)}
+            )
+        )
     return Page(items=items, next_cursor=next_cursor)
 
 
-def record_history(db: Database, kind: Kind, record_id: uuid.UUID) -> list[ChangeRead]:
+def record_history(
+    db: Database,
+    audit: AuditWriter,
+    kind: Kind,
+    record_id: uuid.UUID,
+    *,
+    actor: Actor,
+    why: Justification | None,
+) -> list[ChangeRead]:
     """Every version of a record, oldest first, deleted or not.
 
     Raises:
-        RecordError: RECORD_NOT_FOUND.
+        RecordError: RECORD_NOT_FOUND, CLASSIFICATION_ABOVE_CLEARANCE, RECORD_RESTRICTED.
+        AuditError: REASON_REQUIRED.
     """
     with db.read() as session:
-        if session.get(kind.model, record_id) is None:
-            raise RecordError(
-                RecordErrorCode.RECORD_NOT_FOUND, f"no {kind.name} with id {record_id}"
-            )
+        row = session.get(kind.model, record_id)
+        try:
+            reason_needed(kind, why)
+            if row is None:
+                raise RecordError(
+                    RecordErrorCode.RECORD_NOT_FOUND, f"no {kind.name} with id {record_id}"
+                )
+            check_row(session, kind, row, actor, why)
+        except BluelightError as exc:
+            _audited_refusal(audit, kind, actor, record_id, why, "history-read", exc)
+            raise
         rows = session.scalars(
             select(ChangeLogEntry)
             .where(ChangeLogEntry.entity_type == kind.name, ChangeLogEntry.entity_id == record_id)
             .order_by(ChangeLogEntry.seq)
         )
-        return [msgspec.convert(r, ChangeRead, from_attributes=True) for r in rows]
+        history = [msgspec.convert(r, ChangeRead, from_attributes=True) for r in rows]
+    audit.write(_consultation(kind, actor, [record_id], why, "history-read"))
+    return history
 
 
-def record_exists(session: Session, entity_type: str, record_id: uuid.UUID) -> bool:
-    """Whether a live (not deleted) record of that type has that id."""
+def record_exists(
+    session: Session, entity_type: str, record_id: uuid.UUID, agency: str | None = None
+) -> bool:
+    """Whether a live (not deleted) record of that type has that id (owned by ``agency``)."""
     model: Any = BY_NAME[entity_type].model
-    found = session.execute(
-        select(model.id).where(model.id == record_id, model.deleted_at.is_(None))
-    ).first()
-    return found is not None
+    stmt = select(model.id).where(model.id == record_id, model.deleted_at.is_(None))
+    if agency is not None:
+        stmt = stmt.where(model.owner_agency == agency)
+    return session.execute(stmt).first() is not None

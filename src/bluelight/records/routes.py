@@ -6,18 +6,33 @@
 import uuid
 from typing import Any
 
-from litestar import Request, Router, delete, get, patch, post
+from litestar import Request, Router, delete, get, patch, post, put
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
+from bluelight.audit import AuditError, AuditErrorCode, AuditWriter
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
 from bluelight.kernel.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from bluelight.records import queries, services
+from bluelight.records import queries, services, sharing
+from bluelight.records.access import CHECK_KINDS
 from bluelight.records.kinds import KINDS, Kind
-from bluelight.records.schemas import ChangeRead, Deletion, ImportBatch, ImportReport, Page
+from bluelight.records.schemas import (
+    AccessChange,
+    AccessRead,
+    ChangeRead,
+    Deletion,
+    ImportBatch,
+    ImportReport,
+    Page,
+    SharedEvent,
+    SharedPage,
+    ShareCreate,
+    ShareRead,
+)
 from bluelight.web.auth import needs
+from bluelight.web.justification import justification
 
 RESERVED_QUERY = {"cursor", "limit", "include_deleted"}
 
@@ -41,17 +56,35 @@ def kind_router(kind: Kind) -> Router:
     def list_page(
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        audit: NamedDependency[AuditWriter],
+        actor: NamedDependency[Actor],
         cursor: str | None = Parameter(default=None, max_length=64),
         limit: int = Parameter(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
         include_deleted: FromQuery[bool] = False,
     ) -> Page:
         filters = {k: v for k, v in request.query_params.items() if k not in RESERVED_QUERY}
         return queries.list_records(
-            db, kind, filters=filters, cursor=cursor, limit=limit, include_deleted=include_deleted
+            db,
+            audit,
+            kind,
+            actor=actor,
+            why=justification(request),
+            filters=filters,
+            cursor=cursor,
+            limit=limit,
+            include_deleted=include_deleted,
         )
 
-    def read_one(record_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> Any:
-        return queries.get_record(db, kind, record_id)
+    def read_one(
+        request: Request[Any, Any, Any],
+        record_id: FromPath[uuid.UUID],
+        db: NamedDependency[Database],
+        audit: NamedDependency[AuditWriter],
+        actor: NamedDependency[Actor],
+    ) -> Any:
+        return queries.get_record(
+            db, audit, kind, record_id, actor=actor, why=justification(request)
+        )
 
     def update_one(
         record_id: FromPath[uuid.UUID],
@@ -69,8 +102,24 @@ def kind_router(kind: Kind) -> Router:
     ) -> Any:
         return services.delete_record(db, kind, record_id, data, actor=actor)
 
-    def history(record_id: FromPath[uuid.UUID], db: NamedDependency[Database]) -> list[ChangeRead]:
-        return queries.record_history(db, kind, record_id)
+    def history(
+        request: Request[Any, Any, Any],
+        record_id: FromPath[uuid.UUID],
+        db: NamedDependency[Database],
+        audit: NamedDependency[AuditWriter],
+        actor: NamedDependency[Actor],
+    ) -> list[ChangeRead]:
+        return queries.record_history(
+            db, audit, kind, record_id, actor=actor, why=justification(request)
+        )
+
+    def change_access(
+        record_id: FromPath[uuid.UUID],
+        data: JSONBody[AccessChange],
+        db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
+    ) -> AccessRead:
+        return sharing.change_access(db, kind, record_id, data, actor=actor)
 
     def import_batch(
         data: JSONBody[ImportBatch], db: NamedDependency[Database], actor: NamedDependency[Actor]
@@ -78,6 +127,12 @@ def kind_router(kind: Kind) -> Router:
         return services.import_records(db, kind, data, actor=actor)
 
     filters = ", ".join(sorted(kind.filters))
+    reason_note = (
+        " A check: send X-Bluelight-Reason (a code from /api/v1/vocab/access-reason) and "
+        "X-Bluelight-Reason-Text, or get 400 REASON_REQUIRED."
+        if kind.name in CHECK_KINDS
+        else " A restricted record also needs X-Bluelight-Reason."
+    )
     handlers = [
         post(
             "/",
@@ -91,7 +146,7 @@ def kind_router(kind: Kind) -> Router:
             "/",
             opt=needs(kind.read_permission),
             summary=f"List {kind.path}",
-            description=f"Keyset pages in id order. Filters: {filters}.",
+            description=f"Keyset pages in id order. Filters: {filters}.{reason_note}",
             operation_id=f"list_{kind.path}",
             sync_to_thread=True,
         )(list_page),
@@ -99,6 +154,7 @@ def kind_router(kind: Kind) -> Router:
             "/{record_id:uuid}",
             opt=needs(kind.read_permission),
             summary=f"Read a {kind.name}",
+            description=f"The read is audited before the record is sent.{reason_note}",
             operation_id=f"read_{kind.name}",
             sync_to_thread=True,
         )(_typed(read_one, **{"return": kind.read})),
@@ -125,6 +181,14 @@ def kind_router(kind: Kind) -> Router:
             operation_id=f"history_{kind.name}",
             sync_to_thread=True,
         )(history),
+        put(
+            "/{record_id:uuid}/access",
+            opt=needs(Permission.RECORD_RESTRICT),
+            summary=f"Classify or restrict a {kind.name}",
+            description="Set the classification, and restrict it to named users and teams.",
+            operation_id=f"access_{kind.name}",
+            sync_to_thread=True,
+        )(change_access),
         post(
             "/import",
             opt=needs(Permission.RECORD_IMPORT),
@@ -134,6 +198,8 @@ def kind_router(kind: Kind) -> Router:
             sync_to_thread=True,
         )(import_batch),
     ]
+    if kind.name in sharing.SHAREABLE:
+        handlers += share_handlers(kind)
     # Personal data must not linger in a browser's or a proxy's cache.
     return Router(
         path=f"/{kind.path}",
@@ -143,5 +209,112 @@ def kind_router(kind: Kind) -> Router:
     )
 
 
+def share_handlers(kind: Kind) -> list[Any]:
+    """Share a record with a partner agency, list its shares, stop sharing."""
+
+    def share(
+        request: Request[Any, Any, Any],
+        record_id: FromPath[uuid.UUID],
+        data: JSONBody[ShareCreate],
+        db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
+    ) -> ShareRead:
+        why = justification(request)
+        if why is None:
+            raise AuditError(
+                AuditErrorCode.REASON_REQUIRED,
+                "a disclosure needs a reason: send X-Bluelight-Reason",
+                allowed="/api/v1/vocab/access-reason",
+            )
+        return sharing.share_record(db, kind, record_id, data, actor=actor, why=why)
+
+    def shares(
+        record_id: FromPath[uuid.UUID], db: NamedDependency[Database], actor: NamedDependency[Actor]
+    ) -> list[ShareRead]:
+        return sharing.list_shares(db, kind, record_id, actor=actor)
+
+    def unshare(
+        record_id: FromPath[uuid.UUID],
+        agency: FromPath[str],
+        db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
+    ) -> ShareRead:
+        return sharing.revoke_share(db, kind, record_id, agency[:10], actor=actor)
+
+    return [
+        post(
+            "/{record_id:uuid}/shares",
+            opt=needs(Permission.RECORD_SHARE),
+            summary=f"Share a {kind.name} with a partner agency",
+            description="Levels: location (where, and the hazards), operational (adds what "
+            "happened, without personal data), full. A disclosure: send X-Bluelight-Reason.",
+            operation_id=f"share_{kind.name}",
+            status_code=200,
+            sync_to_thread=True,
+        )(share),
+        get(
+            "/{record_id:uuid}/shares",
+            opt=needs(Permission.RECORD_SHARE),
+            summary=f"Who a {kind.name} is shared with",
+            operation_id=f"shares_{kind.name}",
+            sync_to_thread=True,
+        )(shares),
+        delete(
+            "/{record_id:uuid}/shares/{agency:str}",
+            opt=needs(Permission.RECORD_SHARE),
+            summary=f"Stop sharing a {kind.name} with an agency",
+            operation_id=f"unshare_{kind.name}",
+            status_code=200,
+            sync_to_thread=True,
+        )(unshare),
+    ]
+
+
+def shared_router() -> Router:
+    """What partner agencies see: the events shared with them, at each share's level."""
+
+    @get(
+        "/events",
+        opt=needs(Permission.SHARED_READ),
+        summary="Events shared with my agency",
+        operation_id="list_shared_events",
+        sync_to_thread=True,
+    )
+    def list_shared(
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        audit: NamedDependency[AuditWriter],
+        actor: NamedDependency[Actor],
+        cursor: str | None = Parameter(default=None, max_length=64),
+        limit: int = Parameter(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+    ) -> SharedPage:
+        return sharing.list_shared(
+            db, audit, actor=actor, why=justification(request), cursor=cursor, limit=limit
+        )
+
+    @get(
+        "/events/{record_id:uuid}",
+        opt=needs(Permission.SHARED_READ),
+        summary="An event shared with my agency, at its share level",
+        operation_id="read_shared_event",
+        sync_to_thread=True,
+    )
+    def read_shared(
+        request: Request[Any, Any, Any],
+        record_id: FromPath[uuid.UUID],
+        db: NamedDependency[Database],
+        audit: NamedDependency[AuditWriter],
+        actor: NamedDependency[Actor],
+    ) -> SharedEvent:
+        return sharing.read_shared(db, audit, record_id, actor=actor, why=justification(request))
+
+    return Router(
+        path="/shared",
+        route_handlers=[list_shared, read_shared],
+        tags=["Shared with my agency"],
+        cache_control=CacheControlHeader(no_store=True),
+    )
+
+
 def record_routers() -> list[Router]:
-    return [kind_router(kind) for kind in KINDS]
+    return [*(kind_router(kind) for kind in KINDS), shared_router()]

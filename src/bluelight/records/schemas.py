@@ -23,6 +23,7 @@ Reason = Annotated[str, Meta(min_length=3, max_length=500)]
 Version = Annotated[int, Meta(ge=1)]
 Instant = Annotated[datetime, Meta(tz=True)]
 EntityType = Literal["person", "vehicle", "property", "location", "event"]
+ClassificationCode = Literal["OFFICIAL", "OFFICIAL-SENSITIVE"]
 
 
 class Fields(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -61,6 +62,8 @@ class RecordMeta(Struct, kw_only=True):
     id: uuid.UUID
     version: int
     owner_agency: str
+    classification: str = "OFFICIAL"
+    restricted: bool = False
     created_at: datetime
     created_by: str
     updated_at: datetime
@@ -117,6 +120,7 @@ class PersonFields(Fields, kw_only=True):
 
 class PersonCreate(PersonFields, kw_only=True):
     id: uuid.UUID | None = None
+    classification: ClassificationCode = "OFFICIAL"
 
 
 PersonUpdate = patch_of(PersonFields, "PersonUpdate")
@@ -162,6 +166,7 @@ class VehicleFields(Fields, kw_only=True):
 
 class VehicleCreate(VehicleFields, kw_only=True):
     id: uuid.UUID | None = None
+    classification: ClassificationCode = "OFFICIAL"
 
 
 VehicleUpdate = patch_of(VehicleFields, "VehicleUpdate")
@@ -181,6 +186,7 @@ class PropertyFields(Fields, kw_only=True):
 
 class PropertyCreate(PropertyFields, kw_only=True):
     id: uuid.UUID | None = None
+    classification: ClassificationCode = "OFFICIAL"
 
 
 PropertyUpdate = patch_of(PropertyFields, "PropertyUpdate")
@@ -207,6 +213,7 @@ class LocationFields(Fields, kw_only=True):
 
 class LocationCreate(LocationFields, kw_only=True):
     id: uuid.UUID | None = None
+    classification: ClassificationCode = "OFFICIAL"
 
 
 LocationUpdate = patch_of(LocationFields, "LocationUpdate")
@@ -238,6 +245,7 @@ class EventFields(Fields, kw_only=True):
 
 class EventCreate(EventFields, kw_only=True):
     id: uuid.UUID | None = None
+    classification: ClassificationCode = "OFFICIAL"
 
 
 EventUpdate = patch_of(EventFields, "EventUpdate")
@@ -263,6 +271,7 @@ class LinkFields(Fields, kw_only=True):
 
 class LinkCreate(LinkFields, kw_only=True):
     id: uuid.UUID | None = None
+    classification: ClassificationCode = "OFFICIAL"
 
 
 LinkUpdate = patch_of(LinkFields, "LinkUpdate")
@@ -281,6 +290,7 @@ class MarkerFields(Fields, kw_only=True):
 
 class MarkerCreate(MarkerFields, kw_only=True):
     id: uuid.UUID | None = None
+    classification: ClassificationCode = "OFFICIAL"
 
 
 MarkerUpdate = patch_of(MarkerFields, "MarkerUpdate")
@@ -339,3 +349,114 @@ class ImportReport(Struct, kw_only=True):
     created: list[uuid.UUID]
     unmapped: list[UnmappedCode]
     rejected: list[ImportRejection]
+
+
+# --- access and sharing ----------------------------------------------------------------------
+
+AgencyCode = Annotated[str, Meta(pattern=r"^[A-Z0-9]{2,10}$")]
+ShareLevelName = Literal["location", "operational", "full"]
+Username = Annotated[str, Meta(min_length=3, max_length=64)]
+TeamName = Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+class AccessChange(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Who may see a record: its classification, and whether it is restricted to the named
+    users and teams (the lists replace the ones before)."""
+
+    version: Version
+    classification: ClassificationCode | UnsetType = UNSET
+    restricted: bool | UnsetType = UNSET
+    users: Annotated[list[Username], Meta(max_length=100)] | UnsetType = UNSET
+    teams: Annotated[list[TeamName], Meta(max_length=50)] | UnsetType = UNSET
+
+
+class AccessRead(Struct, kw_only=True):
+    id: uuid.UUID
+    version: int
+    classification: str
+    restricted: bool
+    users: list[str]
+    teams: list[str]
+
+
+class ShareCreate(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Share an event with another agency at a level (sharing again changes the level)."""
+
+    agency: AgencyCode
+    level: ShareLevelName
+
+
+class ShareRead(Struct, kw_only=True):
+    id: uuid.UUID
+    entity_type: str
+    entity_id: uuid.UUID
+    agency: str
+    level: str
+    shared_at: datetime
+    shared_by: str
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+
+class SharedPlace(Struct, kw_only=True):
+    id: uuid.UUID
+    name: str | None = None
+    location_type: str | None = None
+    premises: str | None = None
+    street: str | None = None
+    locality: str | None = None
+    town: str | None = None
+    postcode: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    h3_cell: str | None = None
+
+
+class Hazard(Struct, kw_only=True):
+    """A warning that matters to whoever attends: on the place, or on someone linked to the
+    event (then only the warning, never who)."""
+
+    marker: str
+    label: str
+    source: Literal["location", "person"]
+    detail: str | None = None
+
+
+class SharedPerson(Struct, kw_only=True):
+    id: uuid.UUID
+    role: str | None
+    family_name: str
+    given_names: str
+    date_of_birth: date | None = None
+
+
+class SharedEvent(Struct, kw_only=True, omit_defaults=True):
+    """An event as the agency it is shared with sees it: only the fields its level allows.
+
+    ``location``: where, and the hazards. ``operational``: adds what happened and when,
+    without personal data. ``full``: adds the people linked to it.
+    """
+
+    id: uuid.UUID
+    owner_agency: str
+    share_level: str
+    version: int
+    location: SharedPlace | None = None
+    hazards: list[Hazard] = []
+    kind: str | None = None
+    reference: str | None = None
+    incident_type: str | None = None
+    qualifiers: list[str] | None = None
+    offence: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    reported_at: datetime | None = None
+    narrative: str | None = None
+    persons: list[SharedPerson] | None = None
+    created_by: str | None = None
+    updated_at: datetime | None = None
+
+
+class SharedPage(Struct, kw_only=True):
+    items: list[SharedEvent]
+    next_cursor: str | None

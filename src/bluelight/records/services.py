@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bluelight.audit import Action, append, draft
 from bluelight.db import ChangeLogEntry, Database
 from bluelight.identity import Actor
 from bluelight.kernel import new_id, utcnow
+from bluelight.records.access import check_classification, check_row
 from bluelight.records.errors import RecordError, RecordErrorCode
 from bluelight.records.kinds import Kind
 from bluelight.records.models import RecordColumns
@@ -46,7 +48,12 @@ def _columns(kind: Kind, content: Any) -> dict[str, Any]:
 
 
 def _check_references(
-    session: Session, kind: Kind, content: Any, checker: Checker, changed: frozenset[str]
+    session: Session,
+    kind: Kind,
+    content: Any,
+    checker: Checker,
+    changed: frozenset[str],
+    agency: str,
 ) -> None:
     """Each reference the change sets must name a live record.
 
@@ -66,7 +73,7 @@ def _check_references(
     for field_name, type_field, entity_type, ref in refs:
         if field_name not in changed and type_field not in changed:
             continue
-        if ref is not None and not record_exists(session, entity_type, ref):
+        if ref is not None and not record_exists(session, entity_type, ref, agency):
             checker.fail(
                 field_name,
                 RecordErrorCode.REFERENCE_NOT_FOUND,
@@ -76,12 +83,12 @@ def _check_references(
 
 
 def _validated(
-    session: Session, kind: Kind, content: Any, changed: frozenset[str], now: Any
+    session: Session, kind: Kind, content: Any, changed: frozenset[str], now: Any, agency: str
 ) -> Any:
     checker = Checker(code_lists())
     check_codes(content, kind.coded, checker)
     content = kind.check(content, checker, Context(now=now, changed=changed))
-    _check_references(session, kind, content, checker, changed)
+    _check_references(session, kind, content, checker, changed, agency)
     checker.raise_if_any()
     return content
 
@@ -144,17 +151,23 @@ def insert_record(
         )
     now = utcnow()
     fields = msgspec.convert(
-        {k: getattr(data, k) for k in data.__struct_fields__ if k != "id"},
+        {k: getattr(data, k) for k in data.__struct_fields__ if k not in ("id", "classification")},
         kind.fields,
         from_attributes=True,
     )
-    content = _validated(session, kind, fields, frozenset(fields.__struct_fields__), now)
+    content = _validated(
+        session, kind, fields, frozenset(fields.__struct_fields__), now, actor.agency
+    )
     _unique_reference(session, kind, content, record_id)
+    classification = getattr(data, "classification", "OFFICIAL")
+    check_classification(actor, classification)
     model: Any = kind.model
     row = model(
         id=record_id,
         version=1,
         owner_agency=actor.agency,
+        classification=classification,
+        restricted=False,
         created_at=now,
         created_by=actor.username,
         updated_at=now,
@@ -190,7 +203,50 @@ def create_record(db: Database, kind: Kind, data: Any, *, actor: Actor) -> Any:
         RecordError: DUPLICATE_ID, DUPLICATE_REFERENCE.
     """
     with db.write() as session:
-        return insert_record(session, kind, data, actor=actor)
+        read = insert_record(session, kind, data, actor=actor)
+        _audit_change(session, kind, read, actor, "created")
+        return read
+
+
+# A link joins what is known about two records: "combination" in the law's terms.
+_ACTIONS = {
+    "created": Action.COLLECTION,
+    "updated": Action.ALTERATION,
+    "deleted": Action.ERASURE,
+    "imported": Action.COLLECTION,
+}
+
+
+def _audit_change(
+    session: Session,
+    kind: Kind,
+    read: Any,
+    actor: Actor,
+    what: str,
+    *,
+    ids: list[str] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    action = _ACTIONS[what]
+    subjects = ids if ids is not None else [str(read.id)]
+    if kind.name == "link" and what != "deleted" and read is not None:
+        action = Action.COMBINATION
+        subjects = [str(read.id), str(read.from_id), str(read.to_id)]
+    append(
+        session,
+        [
+            draft(
+                actor,
+                action,
+                f"records:{kind.name}:{what}",
+                at=utcnow(),
+                id=new_id(),
+                subject_type=kind.name,
+                subject_ids=subjects,
+                detail=detail or {},
+            )
+        ],
+    )
 
 
 def _check_version(kind: Kind, row: RecordColumns, version: int) -> None:
@@ -223,11 +279,12 @@ def update_record(
     }
     with db.write() as session:
         row: Any = fetch_row(session, kind, record_id, for_update=True)
+        check_row(session, kind, row, actor, None, reading=False)
         _check_version(kind, row, patch.version)
         current = msgspec.convert(row, kind.fields, from_attributes=True)
         merged = msgspec.structs.replace(current, **changes)
         now = utcnow()
-        content = _validated(session, kind, merged, frozenset(changes), now)
+        content = _validated(session, kind, merged, frozenset(changes), now, actor.agency)
         _unique_reference(session, kind, content, record_id)
         new_columns = _columns(kind, content)
         if all(getattr(row, k) == v for k, v in new_columns.items()):
@@ -247,7 +304,9 @@ def update_record(
                 f"reference {content.reference!r} was just taken by another event",
                 reference=content.reference,
             ) from exc
-        return _log(session, kind, row, action="updated", actor=actor, reason=None)
+        read = _log(session, kind, row, action="updated", actor=actor, reason=None)
+        _audit_change(session, kind, read, actor, "updated", detail={"fields": sorted(changes)})
+        return read
 
 
 def delete_record(
@@ -260,6 +319,7 @@ def delete_record(
     """
     with db.write() as session:
         row: Any = fetch_row(session, kind, record_id, for_update=True)
+        check_row(session, kind, row, actor, None, reading=False)
         _check_version(kind, row, deletion.version)
         now = utcnow()
         row.version += 1
@@ -269,7 +329,9 @@ def delete_record(
         row.deleted_by = actor.username
         row.deletion_reason = deletion.reason
         session.flush()
-        return _log(session, kind, row, action="deleted", actor=actor, reason=deletion.reason)
+        read = _log(session, kind, row, action="deleted", actor=actor, reason=deletion.reason)
+        _audit_change(session, kind, read, actor, "deleted", detail={"reason": deletion.reason})
+        return read
 
 
 UNMAPPED_CODE = "UNMAPPED_CODE"
@@ -397,6 +459,16 @@ def import_records(db: Database, kind: Kind, batch: ImportBatch, *, actor: Actor
             if record_id is not None:
                 seen.add(record_id)
             report.created.append(read.id)
+        if report.created:
+            _audit_change(
+                session,
+                kind,
+                None,
+                actor,
+                "imported",
+                ids=[str(i) for i in report.created],
+                detail={"source_force": batch.source_force, "rejected": len(report.rejected)},
+            )
     return report
 
 

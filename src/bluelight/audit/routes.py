@@ -1,0 +1,301 @@
+"""HTTP routes of the audit trail: search, export, signed tree heads and proofs.
+
+Auditors are audited too: a search, a read and an export each leave an entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Router, get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter
+from litestar.response import Stream
+
+from bluelight.audit import queries
+from bluelight.audit.errors import AuditError, AuditErrorCode
+from bluelight.audit.rules import Action, draft
+from bluelight.audit.schemas import (
+    ConsistencyProof,
+    EntryPage,
+    EntryRead,
+    InclusionProof,
+    SigningKeyRead,
+    TreeHeadRead,
+)
+from bluelight.audit.services import AuditWriter, TreeSigner
+from bluelight.db import Database
+from bluelight.identity import Actor, Permission
+from bluelight.kernel import new_id, utcnow
+from bluelight.web.auth import needs
+
+NO_STORE = CacheControlHeader(no_store=True)
+Text40 = Annotated[str, Parameter(max_length=64)]
+ACTIONS = {str(a) for a in Action}
+CSV_FIELDS = list(EntryRead.__struct_fields__)
+
+
+def _filter(
+    subject: str | None,
+    user: str | None,
+    action: str | None,
+    outcome: str | None,
+    tag: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> queries.EntryFilter:
+    if action is not None and action not in ACTIONS:
+        raise AuditError(
+            AuditErrorCode.INVALID_QUERY,
+            f"action is one of {', '.join(sorted(ACTIONS))}",
+            allowed=sorted(ACTIONS),
+        )
+    for instant in (since, until):
+        if instant is not None and instant.tzinfo is None:
+            raise AuditError(AuditErrorCode.INVALID_QUERY, "give times with a timezone")
+    return queries.EntryFilter(subject, user, action, outcome, tag, since, until)
+
+
+def _audited(
+    audit: AuditWriter, actor: Actor, action: Action, tag: str, f: queries.EntryFilter, **kw: Any
+) -> None:
+    audit.write(
+        draft(
+            actor,
+            action,
+            tag,
+            at=utcnow(),
+            id=new_id(),
+            subject_type="audit",
+            subject_ids=[f.subject] if f.subject else [],
+            detail={
+                k: (v.isoformat() if isinstance(v, datetime) else v)
+                for k, v in msgspec.structs.asdict(_as_struct(f)).items()
+                if v is not None
+            },
+            **kw,
+        )
+    )
+
+
+class _FilterStruct(msgspec.Struct):
+    subject: str | None
+    user: str | None
+    action: str | None
+    outcome: str | None
+    tag: str | None
+    since: datetime | None
+    until: datetime | None
+
+
+def _as_struct(f: queries.EntryFilter) -> _FilterStruct:
+    return _FilterStruct(f.subject, f.user, f.action, f.outcome, f.tag, f.since, f.until)
+
+
+@get(
+    "/entries",
+    opt=needs(Permission.AUDIT_READ),
+    summary="Search the audit trail (who looked at this person, when and why)",
+    description="Newest first. `subject` finds every entry that touched a record or user; "
+    "`user` takes a user id or username; times are RFC 3339 with a timezone.",
+    sync_to_thread=True,
+)
+def search_entries(
+    db: NamedDependency[Database],
+    audit: NamedDependency[AuditWriter],
+    actor: NamedDependency[Actor],
+    subject: Text40 | None = None,
+    user: Text40 | None = None,
+    action: Text40 | None = None,
+    outcome: Literal["allowed", "denied"] | None = None,
+    tag: Text40 | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: int | None = Parameter(default=None, ge=0),
+    limit: int = Parameter(default=50, ge=1, le=200),
+) -> EntryPage:
+    f = _filter(subject, user, action, outcome, tag, since, until)
+    page = queries.search(db, f, before=cursor, limit=limit)
+    _audited(audit, actor, Action.CONSULTATION, "audit:trail:searched", f)
+    return page
+
+
+@get(
+    "/entries/{seq:int}",
+    opt=needs(Permission.AUDIT_READ),
+    summary="One audit entry",
+    sync_to_thread=True,
+)
+def read_entry(
+    seq: FromPath[int],
+    db: NamedDependency[Database],
+    audit: NamedDependency[AuditWriter],
+    actor: NamedDependency[Actor],
+) -> EntryRead:
+    entry = queries.get_entry(db, seq)
+    _audited(
+        audit, actor, Action.CONSULTATION, "audit:entry:read", queries.EntryFilter(), 
+    )
+    return entry
+
+
+def _csv_lines(entries: Iterator[EntryRead]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_FIELDS)
+    for e in entries:
+        values = msgspec.to_builtins(e)
+        writer.writerow(
+            [
+                msgspec.json.encode(values[k]).decode()
+                if isinstance(values[k], (list, dict))
+                else values[k]
+                for k in CSV_FIELDS
+            ]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def _json_lines(entries: Iterator[EntryRead]) -> Iterator[bytes]:
+    for e in entries:
+        yield msgspec.json.encode(e) + b"\n"
+
+
+@get(
+    "/export",
+    opt=needs(Permission.AUDIT_READ),
+    summary="Export entries as CSV or JSON lines",
+    description="Oldest first, streamed. The export is itself audited as a disclosure.",
+    sync_to_thread=True,
+)
+def export_entries(
+    db: NamedDependency[Database],
+    audit: NamedDependency[AuditWriter],
+    actor: NamedDependency[Actor],
+    format: Literal["csv", "json"] = "json",  # noqa: A002  (the parameter's public name)
+    subject: Text40 | None = None,
+    user: Text40 | None = None,
+    action: Text40 | None = None,
+    outcome: Literal["allowed", "denied"] | None = None,
+    tag: Text40 | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Stream:
+    f = _filter(subject, user, action, outcome, tag, since, until)
+    _audited(
+        audit, actor, Action.DISCLOSURE, "audit:trail:exported", f, recipients=[actor.username]
+    )
+    entries = queries.export(db, f)
+    if format == "csv":
+        return Stream(
+            _csv_lines(entries),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+        )
+    return Stream(
+        _json_lines(entries),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'},
+    )
+
+
+@get(
+    "/tree-heads",
+    opt=needs(Permission.AUDIT_READ),
+    summary="Every signed tree head",
+    sync_to_thread=True,
+)
+def list_heads(db: NamedDependency[Database]) -> list[TreeHeadRead]:
+    return queries.heads(db)
+
+
+@get(
+    "/tree-heads/latest",
+    opt=needs(Permission.AUDIT_READ),
+    summary="The latest signed tree head",
+    sync_to_thread=True,
+)
+def latest_head(db: NamedDependency[Database]) -> TreeHeadRead:
+    head = queries.latest_head(db)
+    if head is None:
+        raise AuditError(AuditErrorCode.ENTRY_NOT_FOUND, "no tree head has been signed yet")
+    return head
+
+
+@post(
+    "/tree-heads",
+    opt=needs(Permission.AUDIT_SIGN),
+    summary="Sign the tree as it stands now",
+    status_code=200,
+    sync_to_thread=True,
+)
+def sign_head(signer: NamedDependency[TreeSigner]) -> TreeHeadRead:
+    return signer.sign()
+
+
+@get(
+    "/key",
+    opt=needs(Permission.AUDIT_READ),
+    summary="The public key tree heads are signed with",
+    sync_to_thread=False,
+)
+def signing_key(signer: NamedDependency[TreeSigner]) -> SigningKeyRead:
+    return SigningKeyRead(
+        key_id=signer.key.key_id, algorithm="Ed25519", public_key=signer.key.public_bytes().hex()
+    )
+
+
+@get(
+    "/proofs/inclusion",
+    opt=needs(Permission.AUDIT_READ),
+    summary="RFC 9162 inclusion proof of an entry",
+    sync_to_thread=True,
+)
+def inclusion(
+    db: NamedDependency[Database],
+    seq: int = Parameter(ge=0),
+    tree_size: int | None = Parameter(default=None, ge=1),
+) -> InclusionProof:
+    return queries.prove_inclusion(db, seq, tree_size)
+
+
+@get(
+    "/proofs/consistency",
+    opt=needs(Permission.AUDIT_READ),
+    summary="RFC 9162 consistency proof between two tree sizes",
+    sync_to_thread=True,
+)
+def consistency(
+    db: NamedDependency[Database],
+    first: int = Parameter(ge=0),
+    second: int | None = Parameter(default=None, ge=0),
+) -> ConsistencyProof:
+    return queries.prove_consistency(db, first, second)
+
+
+audit_router = Router(
+    path="/audit",
+    route_handlers=[
+        search_entries,
+        read_entry,
+        export_entries,
+        list_heads,
+        latest_head,
+        sign_head,
+        signing_key,
+        inclusion,
+        consistency,
+    ],
+    tags=["Audit"],
+    cache_control=NO_STORE,
+)

@@ -1,0 +1,310 @@
+"""Writing the audit trail: entries in the caller's transaction, by group commit, tree heads.
+
+Entries take their place (``seq``, the leaf index) under a lock held to the end of the
+transaction that writes them: on SQLite every writer already holds the database's write lock,
+on PostgreSQL a transaction-scoped advisory lock is taken. So leaf order is commit order, the
+indices have no gaps, and an entry is never visible before the ones before it.
+
+A read of personal data must not reach the reader before its consultation is on disk. Doing
+that one commit per read would cap the server at the disk's commit rate, so reads hand their
+entries to an ``AuditWriter`` that commits whatever is waiting in one transaction (group
+commit) and releases each reader once its entry is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bluelight.audit.errors import AuditError, AuditErrorCode
+from bluelight.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
+from bluelight.audit.models import AuditEntry, AuditSubject, TreeHead
+from bluelight.audit.rules import Draft, canonical_entry, tree_head_message
+from bluelight.audit.schemas import TreeHeadRead
+from bluelight.db import Database
+from bluelight.kernel import utcnow
+from bluelight.kernel.crypto import SigningKey
+
+log = logging.getLogger("bluelight.audit")
+
+# pg_advisory_xact_lock key: "BLAUDIT" read as a number; any constant the app owns will do.
+AUDIT_LOCK_KEY = 0x424C4155444954
+MAX_BATCH = 512
+
+
+def _next_seq(session: Session) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    return int(session.execute(select(func.coalesce(func.max(AuditEntry.seq) + 1, 0))).scalar_one())
+
+
+def append(session: Session, drafts: Sequence[Draft]) -> list[int]:
+    """Append ``drafts`` to the trail inside the caller's write transaction.
+
+    Call it last in the transaction, just before commit: the lock it takes is held until then.
+    Returns the entries' places (``seq``) in the trail.
+    """
+    if not drafts:
+        return []
+    first = _next_seq(session)
+    entries: list[dict[str, Any]] = []
+    subjects: list[dict[str, Any]] = []
+    for offset, d in enumerate(drafts):
+        seq = first + offset
+        entries.append(
+            {
+                "seq": seq,
+                "id": d.id,
+                "at": d.at,
+                "action": str(d.action),
+                "tag": d.tag,
+                "outcome": str(d.outcome),
+                "actor_user_id": d.user_id,
+                "actor_username": d.username,
+                "agency": d.agency,
+                "device_id": d.device_id,
+                "subject_type": d.subject_type,
+                "subject_ids": list(d.subject_ids),
+                "reason_code": d.reason_code,
+                "reason_text": d.reason_text,
+                "recipients": list(d.recipients),
+                "detail": d.detail,
+                "leaf_hash": leaf_hash(canonical_entry(seq, d)),
+            }
+        )
+        subjects.extend({"subject_id": s, "seq": seq} for s in dict.fromkeys(d.subject_ids))
+    session.execute(insert(AuditEntry), entries)
+    if subjects:
+        session.execute(insert(AuditSubject), subjects)
+    return list(range(first, first + len(drafts)))
+
+
+def record(db: Database, *drafts: Draft) -> list[int]:
+    """Append ``drafts`` in a transaction of their own (for acts that change nothing else)."""
+    with db.write() as session:
+        return append(session, drafts)
+
+
+class AuditWriter:
+    """Group commit for entries that accompany reads: one transaction for all that wait.
+
+    ``write`` blocks its caller until the entry is committed; if the commit fails, the caller
+    gets ``AuditError(AUDIT_UNAVAILABLE)`` and must not release the data.
+    """
+
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[Draft, Future[int]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise AuditError(AuditErrorCode.AUDIT_UNAVAILABLE, "the audit writer is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="bluelight-audit-writer", daemon=True
+                )
+                self._thread.start()
+
+    def submit(self, draft: Draft) -> Future[int]:
+        """Queue ``draft``; the future resolves to its ``seq`` once it is committed."""
+        if self._thread is None:
+            self._start()
+        future: Future[int] = Future()
+        self._queue.put((draft, future))
+        return future
+
+    def write(self, draft: Draft) -> int:
+        """Append ``draft`` and wait until it is durable.
+
+        Raises:
+            AuditError: AUDIT_UNAVAILABLE when it could not be committed.
+        """
+        return self._wait(self.submit(draft).result)
+
+    async def write_async(self, draft: Draft) -> int:
+        """``write`` for code on the event loop."""
+        future = asyncio.wrap_future(self.submit(draft))
+        return await self._await(future)
+
+    @staticmethod
+    def _wait(result: Any) -> int:
+        try:
+            return int(result())
+        except AuditError:
+            raise
+        except Exception as exc:
+            raise AuditError(
+                AuditErrorCode.AUDIT_UNAVAILABLE,
+                "the audit trail could not be written, so the request was not carried out",
+            ) from exc
+
+    @staticmethod
+    async def _await(future: Any) -> int:
+        try:
+            return int(await future)
+        except Exception as exc:
+            raise AuditError(
+                AuditErrorCode.AUDIT_UNAVAILABLE,
+                "the audit trail could not be written, so the request was not carried out",
+            ) from exc
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[Draft, Future[int]]]) -> None:
+        try:
+            seqs = record(self._db, *(d for d, _ in batch))
+        except Exception as exc:  # noqa: BLE001  (every waiter must hear of the failure)
+            log.exception("audit batch of %d entries failed", len(batch))
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), seq in zip(batch, seqs, strict=True):
+            future.set_result(seq)
+
+    def close(self) -> None:
+        """Commit what is queued, then stop."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout=30)
+
+
+class Frontier:
+    """The roots of the complete subtrees of a growing tree: enough to extend it and find its
+    root without reading any earlier leaf again."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[bytes] = []
+
+    def extend(self, leaf_hashes: Sequence[bytes]) -> None:
+        for h in leaf_hashes:
+            self._stack.append(h)
+            self.size += 1
+            merged = self.size
+            while merged & 1 == 0:
+                right = self._stack.pop()
+                self._stack[-1] = node_hash(self._stack[-1], right)
+                merged >>= 1
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        root = self._stack[-1]
+        for h in reversed(self._stack[:-1]):
+            root = node_hash(h, root)
+        return root
+
+
+PAGE = 50_000
+
+
+def extend_frontier(session: Session, frontier: Frontier, up_to: int | None = None) -> None:
+    """Read the leaf hashes after ``frontier.size`` (to ``up_to``) and fold them in."""
+    while True:
+        stmt = (
+            select(AuditEntry.leaf_hash)
+            .where(AuditEntry.seq >= frontier.size)
+            .order_by(AuditEntry.seq)
+            .limit(PAGE if up_to is None else min(PAGE, up_to - frontier.size))
+        )
+        if up_to is not None and frontier.size >= up_to:
+            return
+        hashes = list(session.scalars(stmt))
+        if not hashes:
+            return
+        frontier.extend(hashes)
+
+
+class TreeSigner:
+    """Signs tree heads, keeping the tree's frontier between signings so each signing reads
+    only the entries added since the last."""
+
+    def __init__(self, db: Database, key: SigningKey) -> None:
+        self._db = db
+        self._key = key
+        self._frontier = Frontier()
+        self._lock = threading.Lock()
+
+    @property
+    def key(self) -> SigningKey:
+        return self._key
+
+    def sign_if_grown(self) -> TreeHeadRead | None:
+        """Sign a new head only if entries were added since the last one."""
+        with self._db.read() as session:
+            last = session.execute(select(func.max(TreeHead.tree_size))).scalar()
+            size = session.execute(select(func.coalesce(func.max(AuditEntry.seq) + 1, 0))).scalar_one()
+        if last is not None and size <= last:
+            return None
+        return self.sign()
+
+    def sign(self) -> TreeHeadRead:
+        """Sign the tree as it stands now (or return the head already signed at this size)."""
+        with self._lock, self._db.read() as session:
+            extend_frontier(session, self._frontier)
+            size, root = self._frontier.size, self._frontier.root()
+        signed_at = utcnow()
+        signature = self._key.sign(tree_head_message(size, root, signed_at))
+        head = TreeHead(
+            tree_size=size,
+            root_hash=root,
+            signed_at=signed_at,
+            key_id=self._key.key_id,
+            signature=signature,
+        )
+        try:
+            with self._db.write() as session:
+                session.add(head)
+        except IntegrityError:
+            # Another process signed this size first; its head says the same thing.
+            with self._db.read() as session:
+                existing = session.get(TreeHead, size)
+                if existing is None:
+                    raise
+                return tree_head_read(existing)
+        return tree_head_read(head)
+
+
+def tree_head_read(head: TreeHead) -> TreeHeadRead:
+    return TreeHeadRead(
+        tree_size=head.tree_size,
+        root_hash=head.root_hash.hex(),
+        signed_at=head.signed_at,
+        key_id=head.key_id,
+        signature=head.signature.hex(),
+    )

@@ -1,0 +1,52 @@
+"""The reason a request gives for looking at personal data, from two headers.
+
+``X-Bluelight-Reason`` carries a code from the national ``access-reason`` list and
+``X-Bluelight-Reason-Text`` free text (percent-encoded UTF-8, as headers are ASCII). Headers,
+not query parameters, so reasons stay out of URLs and the logs that keep them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from litestar import Request
+
+from bluelight.audit import AuditError, AuditErrorCode, Justification
+from bluelight.vocab import code_list
+
+REASON_HEADER = "x-bluelight-reason"
+TEXT_HEADER = "x-bluelight-reason-text"
+MAX_TEXT = 500
+REASONS = "/api/v1/vocab/access-reason"
+
+
+def justification(request: Request[Any, Any, Any]) -> Justification | None:
+    """The request's reason, or None if it gave none.
+
+    Raises:
+        AuditError: UNKNOWN_REASON for a code not on the list or text that is too long.
+    """
+    code = request.headers.get(REASON_HEADER, "").strip()
+    raw_text = request.headers.get(TEXT_HEADER, "").strip()
+    if not code and not raw_text:
+        return None
+    if not code:
+        raise AuditError(
+            AuditErrorCode.REASON_REQUIRED,
+            f"give a reason code in {REASON_HEADER} with the text",
+            allowed=REASONS,
+        )
+    entry = code_list("access-reason").by_code.get(code.upper())
+    if entry is None or not entry.active:
+        raise AuditError(
+            AuditErrorCode.UNKNOWN_REASON,
+            f"{code[:40]!r} is not a reason for access",
+            allowed=REASONS,
+        )
+    text = unquote(raw_text, errors="replace") if raw_text else None
+    if text is not None and len(text) > MAX_TEXT:
+        raise AuditError(
+            AuditErrorCode.UNKNOWN_REASON, f"the reason text is longer than {MAX_TEXT} characters"
+        )
+    return Justification(code=entry.code, text=text or None)
