@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+
 class Environment(StrEnum):
     """Where the server runs: development relaxes nothing that protects data, only secrets."""
 
@@ -26,7 +27,7 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     data_dir: Path = Path("var")
     database_url: str = ""
-    password_hash_cost: Literal["standard", "fast"] = "standard"
+    password_hash_cost: Literal["standard", "fast"] = "standard"  # noqa: S105  (a cost, not a secret)
     idle_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_lifetime_hours: int = Field(default=12, ge=1, le=24 * 30)
     lockout_threshold: int = Field(default=5, ge=1, le=100)
@@ -45,7 +46,7 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'bluelight.db').as_posix()}"
-        if self.env is Environment.PRODUCTION and self.password_hash_cost != "standard":
+        if self.env is Environment.PRODUCTION and self.password_hash_cost != "standard":  # noqa: S105  (same)
             msg = "BLUELIGHT_PASSWORD_HASH_COST=fast is for tests; production hashes in full"
             raise ValueError(msg)
         return self

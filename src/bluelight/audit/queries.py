@@ -164,14 +164,16 @@ def heads(db: Database) -> list[TreeHeadRead]:
     """Every signed tree head, smallest first."""
     with db.read() as session:
         return [
-            tree_head_read(h) for h in session.scalars(select(TreeHead).order_by(TreeHead.tree_size))
+            tree_head_read(h)
+            for h in session.scalars(select(TreeHead).order_by(TreeHead.tree_size))
         ]
 
 
 def _leaf_hashes(db: Database, size: int) -> list[bytes]:
     if size > MAX_PROOF_TREE:
         raise AuditError(
-            AuditErrorCode.TREE_SIZE_OUT_OF_RANGE, f"proofs are served for trees of at most {MAX_PROOF_TREE}"
+            AuditErrorCode.TREE_SIZE_OUT_OF_RANGE,
+            f"proofs are served for trees of at most {MAX_PROOF_TREE}",
         )
     with db.read() as session:
         hashes = list(

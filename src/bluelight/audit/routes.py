@@ -15,7 +15,7 @@ import msgspec
 from litestar import Router, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 from litestar.response import Stream
 
 from bluelight.audit import queries
@@ -36,7 +36,7 @@ from bluelight.kernel import new_id, utcnow
 from bluelight.web.auth import needs
 
 NO_STORE = CacheControlHeader(no_store=True)
-Text40 = Annotated[str, Parameter(max_length=64)]
+Text64 = Annotated[str | None, QueryParameter(max_length=64)]
 ACTIONS = {str(a) for a in Action}
 CSV_FIELDS = list(EntryRead.__struct_fields__)
 
@@ -110,13 +110,13 @@ def search_entries(
     db: NamedDependency[Database],
     audit: NamedDependency[AuditWriter],
     actor: NamedDependency[Actor],
-    subject: Text40 | None = None,
-    user: Text40 | None = None,
-    action: Text40 | None = None,
-    outcome: Literal["allowed", "denied"] | None = None,
-    tag: Text40 | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    subject: Text64 = None,
+    user: Text64 = None,
+    action: Text64 = None,
+    outcome: FromQuery[Literal["allowed", "denied"] | None] = None,
+    tag: Text64 = None,
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
     cursor: int | None = Parameter(default=None, ge=0),
     limit: int = Parameter(default=50, ge=1, le=200),
 ) -> EntryPage:
@@ -140,7 +140,11 @@ def read_entry(
 ) -> EntryRead:
     entry = queries.get_entry(db, seq)
     _audited(
-        audit, actor, Action.CONSULTATION, "audit:entry:read", queries.EntryFilter(), 
+        audit,
+        actor,
+        Action.CONSULTATION,
+        "audit:entry:read",
+        queries.EntryFilter(),
     )
     return entry
 
@@ -182,14 +186,14 @@ def export_entries(
     db: NamedDependency[Database],
     audit: NamedDependency[AuditWriter],
     actor: NamedDependency[Actor],
-    format: Literal["csv", "json"] = "json",  # noqa: A002  (the parameter's public name)
-    subject: Text40 | None = None,
-    user: Text40 | None = None,
-    action: Text40 | None = None,
-    outcome: Literal["allowed", "denied"] | None = None,
-    tag: Text40 | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    format: FromQuery[Literal["csv", "json"]] = "json",
+    subject: Text64 = None,
+    user: Text64 = None,
+    action: Text64 = None,
+    outcome: FromQuery[Literal["allowed", "denied"] | None] = None,
+    tag: Text64 = None,
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
 ) -> Stream:
     f = _filter(subject, user, action, outcome, tag, since, until)
     _audited(

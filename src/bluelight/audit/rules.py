@@ -86,7 +86,7 @@ def draft(
     tag: str,
     *,
     at: datetime,
-    id: uuid.UUID,  # noqa: A002  (the entry's field name)
+    id: uuid.UUID,
     outcome: Outcome = Outcome.ALLOWED,
     subject_type: str | None = None,
     subject_ids: tuple[str, ...] | list[str] = (),
@@ -108,7 +108,7 @@ def draft(
         subject_type=subject_type,
         subject_ids=tuple(str(s) for s in subject_ids[:MAX_SUBJECTS]),
         reason_code=why.code if why else None,
-        reason_text=(why.text or None)[:MAX_REASON_TEXT] if why and why.text else None,
+        reason_text=why.text[:MAX_REASON_TEXT] if why and why.text else None,
         recipients=tuple(recipients[:MAX_RECIPIENTS]),
         detail=detail or {},
     )

@@ -185,7 +185,7 @@ class AuditWriter:
     def _commit(self, batch: list[tuple[Draft, Future[int]]]) -> None:
         try:
             seqs = record(self._db, *(d for d, _ in batch))
-        except Exception as exc:  # noqa: BLE001  (every waiter must hear of the failure)
+        except Exception as exc:
             log.exception("audit batch of %d entries failed", len(batch))
             for _, future in batch:
                 future.set_exception(exc)
@@ -268,7 +268,9 @@ class TreeSigner:
         """Sign a new head only if entries were added since the last one."""
         with self._db.read() as session:
             last = session.execute(select(func.max(TreeHead.tree_size))).scalar()
-            size = session.execute(select(func.coalesce(func.max(AuditEntry.seq) + 1, 0))).scalar_one()
+            size = session.execute(
+                select(func.coalesce(func.max(AuditEntry.seq) + 1, 0))
+            ).scalar_one()
         if last is not None and size <= last:
             return None
         return self.sign()

@@ -44,6 +44,67 @@ class Report:
             self.problems.append(text)
 
 
+def _check_signatures(heads: list[TreeHead], public_key: bytes | None, report: Report) -> None:
+    if public_key is None and heads:
+        report.problem("no public key given: tree-head signatures were not checked")
+        return
+    for h in heads:
+        message = tree_head_message(h.tree_size, h.root_hash, h.signed_at)
+        if public_key is not None and not verify_signature(public_key, message, h.signature):
+            report.problem(f"tree head at size {h.tree_size}: the signature does not verify")
+
+
+class _Walk:
+    """The state of one pass over the entries, in order."""
+
+    def __init__(self, heads: list[TreeHead], indexed: set[tuple[str, int]] | None) -> None:
+        self.frontier = Frontier()
+        self.expected = 0
+        self.indexed = indexed
+        self.heads = iter(heads)
+        self.next_head = next(self.heads, None)
+
+    def entry(self, e: AuditEntry, report: Report) -> None:
+        if e.seq != self.expected:
+            if e.seq > self.expected:
+                report.problem(f"entries {self.expected} to {e.seq - 1} are missing (deleted?)")
+            else:
+                report.problem(f"entry {e.seq} appears out of place")
+            self.expected = e.seq
+        computed = leaf_hash(canonical_entry(e.seq, e))
+        if computed != e.leaf_hash:
+            report.problem(f"entry {e.seq} was altered: its content no longer matches its hash")
+        if self.indexed is not None:
+            for subject in dict.fromkeys(e.subject_ids):
+                if (str(subject), e.seq) not in self.indexed:
+                    report.problem(f"entry {e.seq}: the subject index lacks {subject}")
+        self.frontier.extend([computed])
+        self.expected += 1
+        report.entries += 1
+        self.heads_reached(report)
+
+    def heads_reached(self, report: Report) -> None:
+        while self.next_head is not None and self.next_head.tree_size == self.frontier.size:
+            if self.frontier.root() != self.next_head.root_hash:
+                report.problem(
+                    f"tree head at size {self.next_head.tree_size}: the entries no longer give "
+                    "its root (an entry was edited, removed, inserted or moved)"
+                )
+            report.heads_checked += 1
+            self.next_head = next(self.heads, None)
+
+    def finish(self, report: Report) -> None:
+        while self.next_head is not None:
+            report.problem(
+                f"tree head at size {self.next_head.tree_size} covers more entries than the "
+                f"trail holds ({self.frontier.size}): entries were removed"
+            )
+            self.next_head = next(self.heads, None)
+
+
+MAX_INDEX_CHECK = 2_000_000
+
+
 def verify(
     db: Database,
     public_key: bytes | None,
@@ -58,72 +119,38 @@ def verify(
     report = Report()
     with db.read() as session:
         total = int(session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
-        head_rows = list(session.scalars(select(TreeHead).order_by(TreeHead.tree_size)))
-        indexed = {
-            (str(s), int(q))
-            for s, q in session.execute(select(AuditSubject.subject_id, AuditSubject.seq))
-        } if total <= 2_000_000 else None
-    if public_key is None and head_rows:
-        report.problem("no public key given: tree-head signatures were not checked")
-    for h in head_rows:
-        message = tree_head_message(h.tree_size, h.root_hash, h.signed_at)
-        if public_key is not None and not verify_signature(public_key, message, h.signature):
-            report.problem(f"tree head at size {h.tree_size}: the signature does not verify")
-    pending = [h for h in head_rows if h.tree_size == 0]
-    for h in pending:
-        if h.root_hash != Frontier().root():
-            report.problem("tree head at size 0: the root is not the empty tree's")
-        report.heads_checked += 1
-    heads = iter([h for h in head_rows if h.tree_size > 0])
-    next_head = next(heads, None)
-    frontier = Frontier()
-    expected = 0
+        heads = list(session.scalars(select(TreeHead).order_by(TreeHead.tree_size)))
+        indexed = (
+            {
+                (str(s), int(q))
+                for s, q in session.execute(select(AuditSubject.subject_id, AuditSubject.seq))
+            }
+            if total <= MAX_INDEX_CHECK
+            else None
+        )
+    _check_signatures(heads, public_key, report)
+    walk = _Walk(heads, indexed)
+    walk.heads_reached(report)
     after = -1
     while True:
         with db.read() as session:
             rows = list(
                 session.scalars(
-                    select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq)
+                    select(AuditEntry)
+                    .where(AuditEntry.seq > after)
+                    .order_by(AuditEntry.seq)
                     .limit(PAGE)
                 )
             )
         if not rows:
             break
         for e in rows:
-            if e.seq != expected:
-                if e.seq > expected:
-                    report.problem(f"entries {expected}–{e.seq - 1} are missing (deleted?)")
-                else:
-                    report.problem(f"entry {e.seq} appears out of place")
-                expected = e.seq
-            computed = leaf_hash(canonical_entry(e.seq, e))
-            if computed != e.leaf_hash:
-                report.problem(f"entry {e.seq} was altered: its content no longer matches its hash")
-            if indexed is not None:
-                for subject in dict.fromkeys(e.subject_ids):
-                    if (str(subject), e.seq) not in indexed:
-                        report.problem(f"entry {e.seq}: subject index lacks {subject}")
-            frontier.extend([computed])
-            expected += 1
-            report.entries += 1
-            while next_head is not None and next_head.tree_size == frontier.size:
-                if frontier.root() != next_head.root_hash:
-                    report.problem(
-                        f"tree head at size {next_head.tree_size}: the entries no longer give "
-                        "its root (an entry was edited, removed, inserted or moved)"
-                    )
-                report.heads_checked += 1
-                next_head = next(heads, None)
+            walk.entry(e, report)
         after = rows[-1].seq
         if progress is not None:
             progress(report.entries, total)
-    while next_head is not None:
-        report.problem(
-            f"tree head at size {next_head.tree_size} covers more entries than the trail "
-            f"holds ({frontier.size}): entries were removed"
-        )
-        next_head = next(heads, None)
-    signed = max((h.tree_size for h in head_rows), default=0)
-    report.unsigned_tail = max(0, frontier.size - signed)
-    report.root_hash = frontier.root().hex()
+    walk.finish(report)
+    signed = max((h.tree_size for h in heads), default=0)
+    report.unsigned_tail = max(0, walk.frontier.size - signed)
+    report.root_hash = walk.frontier.root().hex()
     return report

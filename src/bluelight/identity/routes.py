@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+
 from litestar import Router, get, patch, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
@@ -41,7 +42,9 @@ NO_STORE = CacheControlHeader(no_store=True)
     sync_to_thread=True,
 )
 def sign_in(
-    data: JSONBody[SignIn], db: NamedDependency[Database], policy: NamedDependency[svc.IdentityPolicy]
+    data: JSONBody[SignIn],
+    db: NamedDependency[Database],
+    policy: NamedDependency[svc.IdentityPolicy],
 ) -> SecondFactorDue:
     return svc.start_sign_in(
         db,
@@ -62,7 +65,9 @@ def sign_in(
     sync_to_thread=True,
 )
 def second_factor(
-    data: JSONBody[SecondFactor], db: NamedDependency[Database], policy: NamedDependency[svc.IdentityPolicy]
+    data: JSONBody[SecondFactor],
+    db: NamedDependency[Database],
+    policy: NamedDependency[svc.IdentityPolicy],
 ) -> SessionGranted:
     return svc.finish_sign_in(db, policy, challenge=data.challenge, code=data.code)
 
@@ -80,7 +85,9 @@ def sign_out(db: NamedDependency[Database], actor: NamedDependency[Actor]) -> No
 
 @get("/me", opt=needs(Permission.SELF), summary="Who this token acts for", sync_to_thread=True)
 def who_am_i(
-    db: NamedDependency[Database], policy: NamedDependency[svc.IdentityPolicy], actor: NamedDependency[Actor]
+    db: NamedDependency[Database],
+    policy: NamedDependency[svc.IdentityPolicy],
+    actor: NamedDependency[Actor],
 ) -> Me:
     return svc.me(db, policy, actor=actor)
 
@@ -181,9 +188,7 @@ users_router = Router(
 
 
 @get("/", opt=needs(Permission.DEVICE_READ), summary="Devices of my agency", sync_to_thread=True)
-def list_devices(
-    db: NamedDependency[Database], actor: NamedDependency[Actor]
-) -> list[DeviceRead]:
+def list_devices(db: NamedDependency[Database], actor: NamedDependency[Actor]) -> list[DeviceRead]:
     return svc.list_devices(db, actor=actor)
 
 

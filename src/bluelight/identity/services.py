@@ -58,8 +58,8 @@ from bluelight.identity.schemas import (
 )
 from bluelight.kernel import new_id, utcnow
 from bluelight.kernel.crypto import (
-    SecretBox,
     SealError,
+    SecretBox,
     burn_password_check,
     hash_password,
     mint_token,
@@ -87,7 +87,7 @@ class IdentityPolicy:
     """The settings sign-in and sessions run by."""
 
     secrets: SecretBox
-    password_cost: str = "standard"
+    password_cost: str = "standard"  # noqa: S105  (a cost, not a secret)
     idle_timeout: timedelta = timedelta(minutes=30)
     session_lifetime: timedelta = timedelta(hours=12)
     lockout_threshold: int = 5
@@ -321,6 +321,22 @@ def _issue_recovery_codes(session: Session, user: User, now: datetime) -> list[s
     return codes
 
 
+def _totp_step(
+    policy: IdentityPolicy, ch: SignInChallenge, user: User, code: str, now: datetime
+) -> int | None:
+    """The time step ``code`` matches for this challenge's user (or enrolment), if any."""
+    try:
+        if ch.enrol_sealed is not None:
+            secret = policy.secrets.open(ch.enrol_sealed, context=f"enrol:{ch.id}")
+            return totp_match(secret, code, now, last_step=None)
+        if user.totp_sealed:
+            secret = policy.secrets.open(user.totp_sealed, context=f"totp:{user.id}")
+            return totp_match(secret, code, now, last_step=user.totp_last_step)
+    except SealError:
+        return None
+    return None
+
+
 def finish_sign_in(
     db: Database, policy: IdentityPolicy, *, challenge: str, code: str
 ) -> SessionGranted:
@@ -354,16 +370,7 @@ def finish_sign_in(
         raise failure
 
     enrolling = ch.enrol_sealed is not None
-    step: int | None = None
-    try:
-        if enrolling:
-            secret = policy.secrets.open(ch.enrol_sealed or "", context=f"enrol:{ch.id}")
-            step = totp_match(secret, code, now, last_step=None)
-        elif user.totp_sealed:
-            secret = policy.secrets.open(user.totp_sealed, context=f"totp:{user.id}")
-            step = totp_match(secret, code, now, last_step=user.totp_last_step)
-    except SealError:
-        step = None
+    step = _totp_step(policy, ch, user, code, now)
 
     with db.write() as session:
         user = session.get(User, ch.user_id, with_for_update=True)
@@ -401,7 +408,9 @@ def finish_sign_in(
             )
         else:
             failure = None
-            granted = _open_session(session, policy, user, agency, ch, now, enrolling, via)
+            granted = _open_session(
+                session, policy, user, agency=agency, ch=ch, now=now, enrolling=enrolling, via=via
+            )
     if failure is not None:
         raise failure
     return granted
@@ -411,10 +420,11 @@ def _open_session(
     session: Session,
     policy: IdentityPolicy,
     user: User,
+    *,
     agency: str,
     ch: SignInChallenge,
     now: datetime,
-    enrolling: bool,  # noqa: FBT001  (internal)
+    enrolling: bool,
     via: str,
 ) -> SessionGranted:
     device = session.get(Device, ch.device_id, with_for_update=True)
@@ -658,9 +668,7 @@ def _agency_by_code(session: Session, code: str) -> Agency:
 def _check_password(password: str, username: str) -> None:
     problems = password_problems(password, username=username)
     if problems:
-        raise IdentityError(
-            IdentityErrorCode.WEAK_PASSWORD, "; ".join(problems), problems=problems
-        )
+        raise IdentityError(IdentityErrorCode.WEAK_PASSWORD, "; ".join(problems), problems=problems)
 
 
 def _check_roles(roles: list[Role], agency_type: str, actor: Any) -> None:
@@ -699,7 +707,7 @@ def create_user(
             ROLE_NOT_GRANTABLE.
     """
     name = data.username.strip().lower()
-    if len(name) < 3 or not set(name) <= USERNAME_CHARS:  # noqa: PLR2004  (shortest username)
+    if len(name) < 3 or not set(name) <= USERNAME_CHARS:
         raise IdentityError(
             IdentityErrorCode.INVALID_USERNAME,
             "a username is 3 to 64 of a-z, 0-9, '.', '_' and '-'",
@@ -785,9 +793,7 @@ def _end_sessions(session: Session, user_id: uuid.UUID, now: datetime, reason: s
     )
 
 
-def change_user(
-    db: Database, user_id: uuid.UUID, data: UserChange, *, actor: Any
-) -> UserRead:
+def change_user(db: Database, user_id: uuid.UUID, data: UserChange, *, actor: Any) -> UserRead:
     """Change a user's name, roles, clearance, or disable/enable them. Disabling ends every
     session at once.
 
@@ -824,9 +830,11 @@ def change_user(
         if changes:
             user.version += 1
             user.updated_at = now
-            tag = "identity:user:permissions-changed" if (
-                "roles" in changes or "clearance" in changes
-            ) else "identity:user:changed"
+            tag = (
+                "identity:user:permissions-changed"
+                if ("roles" in changes or "clearance" in changes)
+                else "identity:user:changed"
+            )
             if "disabled" in changes:
                 tag = "identity:user:disabled" if data.disabled else "identity:user:enabled"
             _audit(
@@ -952,7 +960,9 @@ def revoke_device(db: Database, device_id: uuid.UUID, *, reason: str, actor: Any
         if device is None or (
             actor.user_id != "system" and _agency_code(session, device.agency_id) != actor.agency
         ):
-            raise IdentityError(IdentityErrorCode.DEVICE_NOT_FOUND, f"no device with id {device_id}")
+            raise IdentityError(
+                IdentityErrorCode.DEVICE_NOT_FOUND, f"no device with id {device_id}"
+            )
         if device.revoked_at is None:
             device.revoked_at = now
             device.revoked_by = actor.username
@@ -978,4 +988,6 @@ def revoke_device(db: Database, device_id: uuid.UUID, *, reason: str, actor: Any
 def demo_users_present(db: Database) -> bool:
     """Whether the demo's users (whose secrets are published) are in this database."""
     with db.read() as session:
-        return session.execute(select(User.id).where(User.demo.is_(True)).limit(1)).first() is not None
+        return (
+            session.execute(select(User.id).where(User.demo.is_(True)).limit(1)).first() is not None
+        )

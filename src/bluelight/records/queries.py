@@ -195,6 +195,7 @@ def _audited_refusal(
     kind: Kind,
     actor: Actor,
     record_id: uuid.UUID,
+    *,
     why: Justification | None,
     what: str,
     exc: BluelightError,
@@ -223,7 +224,7 @@ def _consult_row(
         _refuse_missing(kind, record_id, row)
         check_row(conn, kind, row, actor, why)
     except BluelightError as exc:
-        _audited_refusal(audit, kind, actor, record_id, why, what, exc)
+        _audited_refusal(audit, kind, actor, record_id, why=why, what=what, exc=exc)
         raise
 
 
@@ -375,7 +376,7 @@ def record_history(
                 )
             check_row(session, kind, row, actor, why)
         except BluelightError as exc:
-            _audited_refusal(audit, kind, actor, record_id, why, "history-read", exc)
+            _audited_refusal(audit, kind, actor, record_id, why=why, what="history-read", exc=exc)
             raise
         rows = session.scalars(
             select(ChangeLogEntry)

@@ -26,9 +26,9 @@ from bluelight.records.schemas import (
     ImportBatch,
     ImportReport,
     Page,
+    ShareCreate,
     SharedEvent,
     SharedPage,
-    ShareCreate,
     ShareRead,
 )
 from bluelight.web.auth import needs

@@ -53,6 +53,7 @@ def _check_references(
     content: Any,
     checker: Checker,
     changed: frozenset[str],
+    *,
     agency: str,
 ) -> None:
     """Each reference the change sets must name a live record.
@@ -83,12 +84,12 @@ def _check_references(
 
 
 def _validated(
-    session: Session, kind: Kind, content: Any, changed: frozenset[str], now: Any, agency: str
+    session: Session, kind: Kind, content: Any, changed: frozenset[str], *, now: Any, agency: str
 ) -> Any:
     checker = Checker(code_lists())
     check_codes(content, kind.coded, checker)
     content = kind.check(content, checker, Context(now=now, changed=changed))
-    _check_references(session, kind, content, checker, changed, agency)
+    _check_references(session, kind, content, checker, changed, agency=agency)
     checker.raise_if_any()
     return content
 
@@ -156,7 +157,7 @@ def insert_record(
         from_attributes=True,
     )
     content = _validated(
-        session, kind, fields, frozenset(fields.__struct_fields__), now, actor.agency
+        session, kind, fields, frozenset(fields.__struct_fields__), now=now, agency=actor.agency
     )
     _unique_reference(session, kind, content, record_id)
     classification = getattr(data, "classification", "OFFICIAL")
@@ -284,7 +285,9 @@ def update_record(
         current = msgspec.convert(row, kind.fields, from_attributes=True)
         merged = msgspec.structs.replace(current, **changes)
         now = utcnow()
-        content = _validated(session, kind, merged, frozenset(changes), now, actor.agency)
+        content = _validated(
+            session, kind, merged, frozenset(changes), now=now, agency=actor.agency
+        )
         _unique_reference(session, kind, content, record_id)
         new_columns = _columns(kind, content)
         if all(getattr(row, k) == v for k, v in new_columns.items()):

@@ -71,10 +71,10 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=actor, auth=token)
 
 
-class AccessDenied(BluelightError):
+class AccessDeniedError(BluelightError):
     """The actor lacks the permission the route declares."""
 
-    statuses = {"PERMISSION_DENIED": 403, "ROUTE_CLOSED": 403}  # noqa: RUF012  (ClassVar in base)
+    statuses = {"PERMISSION_DENIED": 403, "ROUTE_CLOSED": 403}
 
 
 def _subject(connection: ASGIConnection[Any, Any, Any, Any]) -> list[str]:
@@ -96,24 +96,25 @@ async def permission_guard(
     if isinstance(permission, Permission) and isinstance(actor, Actor) and actor.may(permission):
         return
     if isinstance(actor, Actor):
+        method = str(connection.scope.get("method", "GET"))
         writer: AuditWriter = connection.app.state.audit_writer
         tag = permission.value if isinstance(permission, Permission) else "web:route:closed"
         await writer.write_async(
             draft(
                 actor,
-                Action.CONSULTATION if connection.method == "GET" else Action.ALTERATION,
+                Action.CONSULTATION if method == "GET" else Action.ALTERATION,
                 tag,
                 at=utcnow(),
                 id=new_id(),
                 outcome=Outcome.DENIED,
                 subject_type=handler.opt.get("subject_type"),
                 subject_ids=_subject(connection),
-                detail={"method": connection.method, "path": connection.url.path[:200]},
+                detail={"method": method, "path": connection.url.path[:200]},
             )
         )
     if not isinstance(permission, Permission):
-        raise AccessDenied("ROUTE_CLOSED", "this route declares no permission and is closed")
-    raise AccessDenied(
+        raise AccessDeniedError("ROUTE_CLOSED", "this route declares no permission and is closed")
+    raise AccessDeniedError(
         "PERMISSION_DENIED",
         f"this needs the {permission.value} permission",
         permission=permission.value,
