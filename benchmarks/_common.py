@@ -1,4 +1,5 @@
-"""Parts shared by the benchmarks: paths, machine facts, process CPU, ports, scratch databases.
+"""Parts shared by the benchmarks: paths, machine facts, process CPU, ports, scratch databases,
+and a benchmark user who signs in the way everyone does (password, then a TOTP code).
 
 Not a benchmark itself; the scripts beside it import it (the script's folder is on
 ``sys.path`` when a script is run as ``python benchmarks/<name>.py``).
@@ -9,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
 OUT = BENCH / "out"
+LUA = BENCH / "read.lua"
 VENV_BIN = Path(sys.executable).parent
 PACKAGES = ("litestar", "granian", "sqlalchemy", "msgspec", "psycopg", "psycopg-binary")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -76,8 +80,8 @@ def _version(name: str) -> str:
 
 def env_overrides() -> dict[str, str]:
     """``BLUELIGHT_*`` settings in this environment, which the processes a benchmark starts
-    inherit (the benchmark's own database, data folder and token are set apart from these)."""
-    own = {"BLUELIGHT_DATABASE_URL", "BLUELIGHT_DATA_DIR", "BLUELIGHT_ENV", "BLUELIGHT_DEV_TOKEN"}
+    inherit (the benchmark's own database and data folder are set apart from these)."""
+    own = {"BLUELIGHT_DATABASE_URL", "BLUELIGHT_DATA_DIR", "BLUELIGHT_ENV"}
     return {
         k: v for k, v in sorted(os.environ.items()) if k.startswith("BLUELIGHT_") and k not in own
     }
@@ -174,10 +178,25 @@ def free_port() -> int:
 
 def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 5.0) -> Any:
     """GET ``url`` on loopback and decode the JSON answer; raises on a non-2xx status."""
+    return _http(url, None, headers, timeout)
+
+
+def http_post(
+    url: str, body: Any, headers: dict[str, str] | None = None, timeout: float = 10.0
+) -> Any:
+    """POST ``body`` as JSON to ``url`` on loopback and decode the JSON answer; raises on a
+    non-2xx status (``urllib.error.HTTPError``, whose body carries the problem+json)."""
+    return _http(url, json.dumps(body).encode(), headers, timeout)
+
+
+def _http(url: str, data: bytes | None, headers: dict[str, str] | None, timeout: float) -> Any:
     if not url.startswith("http://127.0.0.1:"):
         msg = f"benchmarks only talk to loopback, not {url}"
         raise ValueError(msg)
-    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310  (loopback only, checked above)
+    sent = dict(headers or {})
+    if data is not None:
+        sent.setdefault("Content-Type", "application/json")
+    request = urllib.request.Request(url, data=data, headers=sent)  # noqa: S310  (loopback only, checked above)
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
         return json.loads(response.read())
 
@@ -271,6 +290,121 @@ def start_server(
     server.stop()
     msg = f"{name} server did not answer on {server.base_url}{probe} in {timeout:.0f}s; see {log}"
     raise RuntimeError(msg)
+
+
+# --- the load generator --------------------------------------------------------------------
+
+
+def require_wrk(console: Any) -> str:
+    """The path of ``wrk``; without it, say how to install it and exit with status 2."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        console.print(
+            "[red]wrk is not installed.[/] This benchmark drives the servers with wrk, a load "
+            "generator in C, so that the client is not the bottleneck.\n"
+            "Install it (Debian/Ubuntu):  [bold]sudo apt-get update && sudo apt-get install -y "
+            "wrk[/]\n(macOS: brew install wrk)"
+        )
+        sys.exit(2)
+    return wrk
+
+
+@dataclass
+class Round:
+    """One wrk run against one server."""
+
+    target: str
+    round: int
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int
+    non_2xx: int
+    bytes_per_response: float
+    server_cpu: float  # CPU seconds used by the server per wall second (1.0 = one core)
+    client_cpu: float  # the same for wrk
+    load: float  # the machine's 1-minute load average as the run ended (others' work too)
+
+    @property
+    def server_cpu_us(self) -> float:
+        """The server's CPU time per answered request, in microseconds."""
+        return self.server_cpu * 1e6 / self.rps if self.rps else 0.0
+
+
+def run_wrk(
+    wrk: str,
+    server: Server,
+    paths: Path,
+    *,
+    threads: int,
+    connections: int,
+    duration: int,
+    round_no: int,
+    token: str = "",
+    headers: dict[str, str] | None = None,
+) -> Round:
+    """Drive ``server`` with wrk and ``read.lua`` for ``duration`` seconds: GET each path of
+    the file ``paths`` in turn, with ``Authorization: Bearer <token>`` and ``headers``.
+
+    Raises:
+        RuntimeError: wrk failed or printed no figures.
+    """
+    argv = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(LUA),
+        server.base_url,
+        "--",
+        str(paths),
+        token,
+        *(f"{name}: {value}" for name, value in (headers or {}).items()),
+    ]
+    pids = server.pids()
+    server_before = cpu_seconds(pids)
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, check=False)
+    wall = time.perf_counter() - start
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_used = cpu_seconds(pids) - server_before
+    client_used = (client_after.ru_utime - client_before.ru_utime) + (
+        client_after.ru_stime - client_before.ru_stime
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
+    if done.returncode != 0 or line is None:
+        msg = f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        raise RuntimeError(msg)
+    data = json.loads(line.removeprefix("WRK_JSON "))
+    seconds = data["duration_us"] / 1e6
+    errors = data["errors"]
+    lat = data["latency_us"]
+    return Round(
+        target=server.name,
+        round=round_no,
+        requests=data["requests"],
+        seconds=round(seconds, 2),
+        rps=data["requests"] / seconds,
+        p50_ms=lat["p50"] / 1000,
+        p90_ms=lat["p90"] / 1000,
+        p99_ms=lat["p99"] / 1000,
+        max_ms=lat["max"] / 1000,
+        errors=errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
+        non_2xx=errors["status"],
+        bytes_per_response=data["bytes"] / max(data["requests"], 1),
+        server_cpu=server_used / wall,
+        client_cpu=client_used / wall,
+        load=float(Path("/proc/loadavg").read_text().split()[0]),
+    )
 
 
 # --- scratch databases ---------------------------------------------------------------------
@@ -387,3 +521,115 @@ def write_json(name: str, document: dict[str, Any]) -> Path:
     path = OUT / f"{name}-{stamp}-{uuid.uuid4().hex[:4]}.json"
     path.write_text(json.dumps(document, indent=2, default=str))
     return path
+
+
+# --- a user who signs in ---------------------------------------------------------------------
+
+BENCH_PASSWORD = "benchmark pass phrase 2026"  # noqa: S105  (a scratch account on loopback)
+BENCH_AGENCY = "DEMO"  # the agency _dataset.py's persons belong to
+# Person reads need a reason (400 REASON_REQUIRED without one); every benchmark read gives this.
+REASON_HEADERS = {
+    "X-Bluelight-Reason": "INVESTIGATION",
+    "X-Bluelight-Reason-Text": "benchmark%20read",
+}
+
+
+def bench_settings(url: str, data_dir: Path) -> Any:
+    """The settings a benchmark's servers run with: development, the real password cost, the
+    database and data folder (keys) of this run."""
+    from bluelight.settings import Environment, Settings
+
+    return Settings(database_url=url, data_dir=data_dir, env=Environment.DEVELOPMENT)
+
+
+def create_bench_user(url: str, data_dir: Path, *, roles: Sequence[str] = ("officer",)) -> str:
+    """Add a user (and, if missing, the agency ``BENCH_AGENCY``) through the identity services,
+    as an administrator would; return the username, ``bench.<run id>``, new on every run so a
+    kept database never holds a user whose second factor this run does not know."""
+    import msgspec
+
+    from bluelight.app import identity_policy
+    from bluelight.db import Database, make_engine
+    from bluelight.identity import services as identity
+    from bluelight.identity import system_actor
+    from bluelight.identity.errors import IdentityError
+    from bluelight.identity.schemas import AgencyCreate, UserCreate
+
+    settings = bench_settings(url, data_dir)
+    username = f"bench.{RUN_ID}"
+    db = Database(make_engine(url))
+    try:
+        actor = system_actor(BENCH_AGENCY)
+        try:
+            identity.create_agency(
+                db,
+                msgspec.convert(
+                    {"code": BENCH_AGENCY, "name": "Benchmark force", "type": "police"},
+                    AgencyCreate,
+                ),
+                actor=actor,
+            )
+        except IdentityError as exc:
+            if exc.code != "AGENCY_EXISTS":
+                raise
+        identity.create_user(
+            db,
+            identity_policy(settings),
+            msgspec.convert(
+                {
+                    "username": username,
+                    "display_name": "Benchmark officer",
+                    "password": BENCH_PASSWORD,
+                    "roles": list(roles),
+                    "agency": BENCH_AGENCY,
+                },
+                UserCreate,
+            ),
+            actor=actor,
+        )
+    finally:
+        db.dispose()
+    return username
+
+
+def sign_in_http(base_url: str, username: str, password: str = BENCH_PASSWORD) -> str:
+    """Sign in through the API (password, then the TOTP code of the secret the first sign-in
+    enrols) from a new device; return the bearer token."""
+    from bluelight.kernel.crypto import totp_code
+
+    device = {"id": str(uuid.uuid4()), "name": "benchmark client"}
+    first = http_post(
+        f"{base_url}/api/v1/auth/sign-in",
+        {"username": username, "password": password, "device": device},
+    )
+    enrolment = first.get("enrolment")
+    if not enrolment:
+        msg = f"{username} is already enrolled: the benchmark signs in only new users"
+        raise RuntimeError(msg)
+    code = totp_code(enrolment["secret"], datetime.now(UTC))
+    second = http_post(
+        f"{base_url}/api/v1/auth/second-factor", {"challenge": first["challenge"], "code": code}
+    )
+    token: str = second["token"]
+    return token
+
+
+def sign_in_services(db: Any, policy: Any, username: str, password: str = BENCH_PASSWORD) -> str:
+    """``sign_in_http`` without HTTP: the same two identity services the routes call."""
+    from bluelight.identity import services as identity
+    from bluelight.kernel.crypto import totp_code
+
+    due = identity.start_sign_in(
+        db,
+        policy,
+        username=username,
+        password=password,
+        device_id=uuid.uuid4(),
+        device_name="benchmark client",
+    )
+    if due.enrolment is None:
+        msg = f"{username} is already enrolled: the benchmark signs in only new users"
+        raise RuntimeError(msg)
+    code = totp_code(due.enrolment.secret, datetime.now(UTC))
+    granted = identity.finish_sign_in(db, policy, challenge=due.challenge, code=code)
+    return granted.token

@@ -15,9 +15,13 @@ What it does:
 2. Starts two granian servers with the same command line (``--interface asgi --workers 1
    --factory``, default event loop, as ``bluelight serve`` runs): Bluelight
    (``bluelight.app:app_factory``) and a bare Litestar hello-world (``hello_app.py``).
-3. Drives each in turn with ``wrk`` (a separate process, written in C), ``--connections``
-   keep-alive connections for ``--duration`` seconds: ``GET /api/v1/persons/{id}`` cycling
-   through every person id, with the development bearer token, and ``GET /hello``.
+3. Adds an officer of the persons' agency (through the identity services) and signs in as
+   that officer over HTTP, as an app does: password, then the TOTP code of the second factor
+   the first sign-in enrols. Drives each server in turn with ``wrk`` (a separate process,
+   written in C), ``--connections`` keep-alive connections for ``--duration`` seconds:
+   ``GET /api/v1/persons/{id}`` cycling through every person id, with the bearer token and a
+   reason (``X-Bluelight-Reason``; a person read needs one), and ``GET /hello`` with the same
+   headers.
    Rounds alternate which server goes first; the figures are the medians over the rounds.
 4. Prints each round, the medians and the ratio ours/bare (the issue's target: at least 0.5),
    and saves the raw figures as JSON under ``benchmarks/out/``; the servers' logs and wrk's
@@ -31,15 +35,11 @@ is missing or the set-up failed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
-import resource
-import shutil
 import subprocess
 import sys
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -48,45 +48,29 @@ from rich.table import Table
 
 from _common import (
     BENCH,
+    REASON_HEADERS,
+    Round,
     Server,
-    cpu_seconds,
+    bench_settings,
+    create_bench_user,
     env_overrides,
     http_get,
     machine,
     median,
     redacted,
+    require_wrk,
     run_dir,
+    run_wrk,
+    sign_in_http,
     start_server,
     write_json,
 )
 from _dataset import prepare_database
+from bluelight.kernel.errors import BluelightError
 
-LUA = BENCH / "read.lua"
-TOKEN = "bench-dev-token"  # noqa: S105  (a development token on loopback, set for the server below)
 TARGET_RATIO = 0.5
 OURS, BARE = "bluelight", "hello"
 console = Console(width=None if sys.stdout.isatty() else 132)
-
-
-@dataclass
-class Round:
-    """One wrk run against one server."""
-
-    target: str
-    round: int
-    requests: int
-    seconds: float
-    rps: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    max_ms: float
-    errors: int
-    non_2xx: int
-    bytes_per_response: float
-    server_cpu: float  # CPU seconds used by the server per wall second (1.0 = one core)
-    client_cpu: float  # the same for wrk
-    load: float  # the machine's 1-minute load average as the run ended (others' work too)
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -131,88 +115,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _require_wrk() -> str:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        console.print(
-            "[red]wrk is not installed.[/] This benchmark drives the servers with wrk, a load "
-            "generator in C, so that the client is not the bottleneck.\n"
-            "Install it (Debian/Ubuntu):  [bold]sudo apt-get update && sudo apt-get install -y "
-            "wrk[/]\n(macOS: brew install wrk)"
-        )
-        sys.exit(2)
-    return wrk
-
-
-# --- the load generator ------------------------------------------------------------------
-
-
-def _run_wrk(
-    wrk: str,
-    server: Server,
-    paths: Path,
-    *,
-    args: argparse.Namespace,
-    duration: int,
-    round_no: int,
-) -> Round:
-    argv = [
-        wrk,
-        f"-t{args.threads}",
-        f"-c{args.connections}",
-        f"-d{duration}s",
-        "--timeout",
-        "10s",
-        "--latency",
-        "-s",
-        str(LUA),
-        server.base_url,
-        "--",
-        str(paths),
-        TOKEN,
-    ]
-    pids = server.pids()
-    server_before = cpu_seconds(pids)
-    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, check=False)
-    wall = time.perf_counter() - start
-    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server_used = cpu_seconds(pids) - server_before
-    client_used = (client_after.ru_utime - client_before.ru_utime) + (
-        client_after.ru_stime - client_before.ru_stime
-    )
-    line = next((x for x in done.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
-    if done.returncode != 0 or line is None:
-        msg = f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-        raise RuntimeError(msg)
-    data = json.loads(line.removeprefix("WRK_JSON "))
-    seconds = data["duration_us"] / 1e6
-    errors = data["errors"]
-    lat = data["latency_us"]
-    return Round(
-        target=server.name,
-        round=round_no,
-        requests=data["requests"],
-        seconds=round(seconds, 2),
-        rps=data["requests"] / seconds,
-        p50_ms=lat["p50"] / 1000,
-        p90_ms=lat["p90"] / 1000,
-        p99_ms=lat["p99"] / 1000,
-        max_ms=lat["max"] / 1000,
-        errors=errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
-        non_2xx=errors["status"],
-        bytes_per_response=data["bytes"] / max(data["requests"], 1),
-        server_cpu=server_used / wall,
-        client_cpu=client_used / wall,
-        load=float(Path("/proc/loadavg").read_text().split()[0]),
-    )
-
-
 def _start_servers(
     url: str, person_id: str, args: argparse.Namespace, servers: list[Server], workdir: Path
-) -> tuple[Server, Server]:
-    """Start Bluelight and the bare app (each appended to ``servers`` as soon as it runs).
+) -> tuple[Server, Server, str]:
+    """Start Bluelight and the bare app (each appended to ``servers`` as soon as it runs) and
+    sign in; return both and the bearer token.
 
     Raises:
         RuntimeError: a server did not start, or the person read is not the realistic one.
@@ -222,21 +129,23 @@ def _start_servers(
         "interface": args.interface,
         "log_dir": workdir,
     }
-    auth = {"Authorization": f"Bearer {TOKEN}"}
+    data_dir = workdir / "data"
+    settings = bench_settings(url, data_dir)
+    username = create_bench_user(url, data_dir)
     ours = start_server(
         OURS,
         "bluelight.app:app_factory",
         env={
             "BLUELIGHT_DATABASE_URL": url,
-            "BLUELIGHT_DATA_DIR": str(workdir / "data"),
-            "BLUELIGHT_ENV": "development",
-            "BLUELIGHT_DEV_TOKEN": TOKEN,
+            "BLUELIGHT_DATA_DIR": str(settings.data_dir),
+            "BLUELIGHT_ENV": str(settings.env),
         },
-        probe=f"/api/v1/persons/{person_id}",
-        probe_headers=auth,
+        probe="/api/v1/health",
         **common,
     )
     servers.append(ours)
+    token = sign_in_http(ours.base_url, username)
+    auth = {"Authorization": f"Bearer {token}", **REASON_HEADERS}
     bare = start_server(
         BARE,
         "hello_app:app_factory",
@@ -253,22 +162,45 @@ def _start_servers(
     if not person.get("markers") or not person.get("addresses"):
         msg = "the person read carries no marker or no address"
         raise RuntimeError(msg)
-    return ours, bare
+    return ours, bare, token
+
+
+def _wrk(
+    wrk: str,
+    server: Server,
+    paths: Path,
+    args: argparse.Namespace,
+    token: str,
+    *,
+    duration: int,
+    round_no: int,
+) -> Round:
+    return run_wrk(
+        wrk,
+        server,
+        paths,
+        threads=args.threads,
+        connections=args.connections,
+        duration=duration,
+        round_no=round_no,
+        token=token,
+        headers=REASON_HEADERS,
+    )
 
 
 def _measure(
-    wrk: str, targets: dict[str, tuple[Server, Path]], args: argparse.Namespace
+    wrk: str, targets: dict[str, tuple[Server, Path]], args: argparse.Namespace, token: str
 ) -> list[Round]:
     """A warm-up of each server, then ``args.rounds`` rounds alternating which goes first."""
     for name in (OURS, BARE):
         server, paths = targets[name]
-        _run_wrk(wrk, server, paths, args=args, duration=args.warmup, round_no=0)
+        _wrk(wrk, server, paths, args, token, duration=args.warmup, round_no=0)
     rounds: list[Round] = []
     for round_no in range(1, args.rounds + 1):
         for name in (OURS, BARE) if round_no % 2 else (BARE, OURS):
             server, paths = targets[name]
-            result = _run_wrk(
-                wrk, server, paths, args=args, duration=args.duration, round_no=round_no
+            result = _wrk(
+                wrk, server, paths, args, token, duration=args.duration, round_no=round_no
             )
             rounds.append(result)
             console.print(
@@ -345,7 +277,7 @@ def _summary_table(summary: dict[str, dict[str, float]], args: argparse.Namespac
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    wrk = _require_wrk()
+    wrk = require_wrk(console)
     facts = machine()
     console.print(
         f"[bold]http_read[/] {facts['date']} · {facts['nproc']} x {facts['cpu']} · "
@@ -381,15 +313,15 @@ def main(argv: list[str] | None = None) -> int:
 
     servers: list[Server] = []
     try:
-        ours, bare = _start_servers(url, ids[0], args, servers, workdir)
+        ours, bare, token = _start_servers(url, ids[0], args, servers, workdir)
         console.print(f"server: {' '.join(ours.argv[1:])}")
         console.print(
             f"load: wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
             f"{len(ids)} person ids in turn; {args.rounds} rounds, alternating which "
             "server goes first"
         )
-        rounds = _measure(wrk, {OURS: (ours, ours_paths), BARE: (bare, bare_paths)}, args)
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        rounds = _measure(wrk, {OURS: (ours, ours_paths), BARE: (bare, bare_paths)}, args, token)
+    except (RuntimeError, OSError, BluelightError, subprocess.TimeoutExpired) as exc:
         console.print(f"[red]{exc}[/]")
         return 2
     finally:

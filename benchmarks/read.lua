@@ -1,9 +1,10 @@
--- wrk script of benchmarks/http_read.py.
+-- wrk script of benchmarks/http_read.py and benchmarks/auth_audit_cost.py.
 --
---   wrk ... -s benchmarks/read.lua URL -- PATHS_FILE [TOKEN]
+--   wrk ... -s benchmarks/read.lua URL -- PATHS_FILE [TOKEN ["Name: value" ...]]
 --
 -- Each request takes the next path of PATHS_FILE (one per line; each thread starts at its
--- own offset), with "Authorization: Bearer TOKEN" when a token is given. At the end it
+-- own offset), with "Authorization: Bearer TOKEN" when a token is given (an empty TOKEN sends
+-- none) and every further argument as one more header. At the end it
 -- prints one line, "WRK_JSON {...}", with the request count, errors and latency percentiles
 -- (microseconds) from wrk's own latency histogram.
 
@@ -20,7 +21,7 @@ end
 function init(args)
   local file = args[1]
   if file == nil then
-    error("usage: wrk ... -s read.lua URL -- PATHS_FILE [TOKEN]")
+    error("usage: wrk ... -s read.lua URL -- PATHS_FILE [TOKEN [\"Name: value\" ...]]")
   end
   for line in io.lines(file) do
     if line ~= "" then paths[#paths + 1] = line end
@@ -28,6 +29,11 @@ function init(args)
   if #paths == 0 then error("no paths in " .. file) end
   if args[2] ~= nil and args[2] ~= "" then
     headers["Authorization"] = "Bearer " .. args[2]
+  end
+  for i = 3, #args do
+    local name, value = string.match(args[i], "^([^:]+):%s*(.*)$")
+    if name == nil then error("not a header: " .. args[i]) end
+    headers[name] = value
   end
   index = ((offset or 0) * 7919) % #paths
 end

@@ -5,9 +5,11 @@
 
 The HTTP benchmark's figures move with whatever else the machine runs. This one drives the
 two ASGI apps directly, one request at a time on one thread, with no server and no sockets,
-and counts the CPU time each request costs. It also times the query function alone
-(``records.queries.get_record``), so the table splits a request into the framework's share
-and the database read's. Rounds alternate between the apps; figures are medians.
+and counts the CPU time each request costs. The requests carry a real token (an officer
+signed in with password and TOTP through the identity services) and a reason. It also times
+the query function alone (``records.queries.get_record``, with the consultation it writes to
+the audit trail), so the table splits a request into the framework's share (authentication
+included) and the database read's. Rounds alternate between the apps; figures are medians.
 
 Because one worker serves requests one after another on one core, the inverse of these costs
 bounds the req/s of ``http_read.py`` from above, and their ratio predicts its ratio well
@@ -30,10 +32,18 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from _common import BENCH, machine, median, run_dir
+from _common import (
+    BENCH,
+    REASON_HEADERS,
+    bench_settings,
+    create_bench_user,
+    machine,
+    median,
+    run_dir,
+    sign_in_services,
+)
 from _dataset import prepare_database
 
-TOKEN = "bench-dev-token"  # noqa: S105  (a development token, in process only)
 console = Console(width=None if sys.stdout.isatty() else 132)
 Message = MutableMapping[str, Any]
 
@@ -56,9 +66,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-async def _drive(app: Any, paths: Sequence[str], count: int) -> None:
+async def _drive(app: Any, paths: Sequence[str], count: int, token: str) -> None:
     """Send ``count`` GET requests to ``app``, one at a time; every answer must be 200."""
-    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {TOKEN}".encode())]
+    headers = [
+        (b"host", b"127.0.0.1"),
+        (b"authorization", f"Bearer {token}".encode()),
+        *((k.lower().encode(), v.encode()) for k, v in REASON_HEADERS.items()),
+    ]
     statuses: list[int] = []
 
     async def receive() -> Message:
@@ -128,10 +142,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  (one straight 
     args = _parse_args(argv)
     sys.path.insert(0, str(BENCH))
     from bluelight.app import create_app
+    from bluelight.audit import Justification
     from bluelight.db import Database, make_engine
+    from bluelight.identity.services import authenticate
     from bluelight.records import queries
     from bluelight.records.kinds import PERSON
-    from bluelight.settings import Environment, Settings
     from hello_app import app_factory as hello_factory
 
     facts = machine()
@@ -154,14 +169,14 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  (one straight 
             args.database_url, args.persons, workdir=workdir, console=console
         )
     console.print(f"database: {prepared.label}, {len(prepared.ids)} persons")
-    settings = Settings(
-        database_url=prepared.url,
-        dev_token=TOKEN,
-        env=Environment.DEVELOPMENT,
-        data_dir=workdir / "data",
-    )
+    settings = bench_settings(prepared.url, workdir / "data")
+    username = create_bench_user(prepared.url, settings.data_dir)
     db = Database(make_engine(prepared.url))
     ours = create_app(settings, database=db)
+    policy, writer = ours.state.identity_policy, ours.state.audit_writer
+    token = sign_in_services(db, policy, username)
+    actor = authenticate(db, policy, token)
+    why = Justification(code=REASON_HEADERS["X-Bluelight-Reason"], text="benchmark read")
     bare = hello_factory()
     person_paths = [f"/api/v1/persons/{i}" for i in prepared.ids]
     ids = [uuid.UUID(i) for i in prepared.ids]
@@ -169,14 +184,14 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  (one straight 
     n = args.requests
 
     def run_ours() -> None:
-        loop.run_until_complete(_drive(ours, person_paths, n))
+        loop.run_until_complete(_drive(ours, person_paths, n, token))
 
     def run_bare() -> None:
-        loop.run_until_complete(_drive(bare, ["/hello"], n))
+        loop.run_until_complete(_drive(bare, ["/hello"], n, token))
 
     def run_query() -> None:
         for i in range(n):
-            queries.get_record(db, PERSON, ids[i % len(ids)])
+            queries.get_record(db, writer, PERSON, ids[i % len(ids)], actor=actor, why=why)
 
     costs: dict[str, list[float]] = {"ours": [], "bare": [], "query": []}
     try:
@@ -189,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  (one straight 
         report = _profile(run_ours, run_query, n) if args.profile else None
     finally:
         loop.close()
+        writer.close()
         db.dispose()
         prepared.drop()
 
@@ -203,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  (one straight 
     table.add_column("bound on req/s, 1 core", justify="right")
     rows = [
         ("GET /api/v1/persons/{id} (whole request)", ours_us, costs["ours"]),
-        ("  of which queries.get_record alone", query_us, costs["query"]),
+        ("  of which queries.get_record alone (with its audit entry)", query_us, costs["query"]),
         ("  of which the framework, auth and encoding", ours_us - query_us, []),
         ("GET /hello (bare Litestar)", bare_us, costs["bare"]),
     ]

@@ -3,6 +3,7 @@ acknowledged to a client survives a crash."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -13,12 +14,15 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from bluelight.app import open_database
+from bluelight.app import DemoSecretsError, create_app, identity_policy, open_database
 from bluelight.db import Database, DurabilityError, make_engine
-from bluelight.settings import DEV_TOKEN_DEFAULT, Environment, Settings
+from bluelight.identity import AgencyType, Role, system_actor
+from bluelight.identity.errors import IdentityError
+from bluelight.identity.schemas import AgencyCreate, UserCreate
+from bluelight.identity.services import create_agency, create_user
+from bluelight.settings import Environment, Settings
 
 PG_URL = os.environ.get("BLUELIGHT_TEST_DATABASE_URL")
-SECRET = "a-long-random-production-token-0123456789"
 
 
 @pytest.fixture(autouse=True)
@@ -36,41 +40,84 @@ def _sqlite(tmp_path: Path) -> str:
 # --- settings ------------------------------------------------------------------------------
 
 
-def test_production_refuses_the_published_development_token(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="BLUELIGHT_DEV_TOKEN"):
-        Settings(env="production", data_dir=tmp_path)
+def test_production_refuses_fast_password_hashing(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="BLUELIGHT_PASSWORD_HASH_COST"):
+        Settings(env="production", data_dir=tmp_path, password_hash_cost="fast")
 
 
-def test_production_starts_with_a_token_of_its_own(tmp_path: Path) -> None:
-    settings = Settings(env="production", dev_token=SECRET, data_dir=tmp_path)
+def test_production_hashes_passwords_in_full_by_default(tmp_path: Path) -> None:
+    settings = Settings(env="production", data_dir=tmp_path)
     assert settings.is_production
+    assert settings.password_hash_cost == "standard"  # noqa: S105  (a cost, not a secret)
 
 
-def test_development_may_use_the_published_token(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
+def test_development_may_hash_passwords_fast_for_tests(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, password_hash_cost="fast")
     assert settings.env is Environment.DEVELOPMENT
-    assert settings.dev_token == DEV_TOKEN_DEFAULT
+    assert settings.password_hash_cost == "fast"  # noqa: S105  (same)
 
 
 def test_settings_are_read_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BLUELIGHT_ENV", "production")
-    monkeypatch.setenv("BLUELIGHT_DEV_TOKEN", SECRET)
     monkeypatch.setenv("BLUELIGHT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("BLUELIGHT_SQLITE_SYNCHRONOUS", "EXTRA")
+    monkeypatch.setenv("BLUELIGHT_IDLE_TIMEOUT_MINUTES", "10")
     settings = Settings()
     assert settings.is_production
     assert settings.sqlite_synchronous == "EXTRA"
+    assert settings.idle_timeout_minutes == 10
     assert settings.database_url == f"sqlite:///{(tmp_path / 'bluelight.db').as_posix()}"
 
 
-def test_production_refuses_the_published_token_given_by_the_environment(
+def test_production_refuses_fast_hashing_given_by_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("BLUELIGHT_ENV", "production")
-    with pytest.raises(ValidationError, match="BLUELIGHT_DEV_TOKEN"):
+    monkeypatch.setenv("BLUELIGHT_PASSWORD_HASH_COST", "fast")
+    with pytest.raises(ValidationError, match="BLUELIGHT_PASSWORD_HASH_COST"):
         Settings()
+
+
+def test_keys_live_in_the_data_folder(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path / "var").keys_dir == tmp_path / "var" / "keys"
+
+
+def _user(db: Database, tmp_path: Path, username: str, *, demo: bool) -> None:
+    policy = identity_policy(Settings(data_dir=tmp_path, password_hash_cost="fast"))
+    actor = system_actor("DEMO")
+    with contextlib.suppress(IdentityError):
+        create_agency(
+            db, AgencyCreate(code="DEMO", name="Demo", type=AgencyType.POLICE), actor=actor
+        )
+    data = UserCreate(
+        username=username,
+        display_name=username,
+        password="a long enough password",  # noqa: S106  (a test account's password)
+        roles=[Role.OFFICER],
+    )
+    create_user(db, policy, data, actor=actor, demo=demo)
+
+
+def test_production_refuses_a_database_holding_the_demo_users(
+    db: Database, tmp_path: Path
+) -> None:
+    # Given a database holding a user of the demo, whose sign-in is published
+    _user(db, tmp_path, "demo.officer", demo=True)
+    production = Settings(env="production", data_dir=tmp_path)
+
+    # When the server starts in production, then it refuses, saying what to do
+    with pytest.raises(DemoSecretsError, match="demo"):
+        create_app(production, database=db)
+    # While development starts on the same database
+    assert create_app(Settings(data_dir=tmp_path), database=db) is not None
+
+
+def test_production_starts_on_a_database_of_real_users(db: Database, tmp_path: Path) -> None:
+    _user(db, tmp_path, "pc.smith", demo=False)
+    app = create_app(Settings(env="production", data_dir=tmp_path), database=db)
+    assert app.state.database is db
 
 
 def test_database_defaults_to_a_sqlite_file_in_the_data_folder(tmp_path: Path) -> None:
@@ -104,7 +151,6 @@ def test_production_refuses_sqlite_that_can_lose_writes(tmp_path: Path, level: s
     # Given production settings on SQLite with synchronous below FULL
     settings = Settings(
         env="production",
-        dev_token=SECRET,
         database_url=_sqlite(tmp_path),
         sqlite_synchronous=level,  # type: ignore[arg-type]
     )
@@ -119,7 +165,6 @@ def test_production_refuses_sqlite_that_can_lose_writes(tmp_path: Path, level: s
 def test_production_accepts_sqlite_that_syncs_every_commit(tmp_path: Path, level: str) -> None:
     settings = Settings(
         env="production",
-        dev_token=SECRET,
         database_url=_sqlite(tmp_path),
         sqlite_synchronous=level,  # type: ignore[arg-type]
     )
@@ -197,7 +242,7 @@ def test_production_refuses_postgresql_without_synchronous_commit() -> None:
     # Given a connection that turns synchronous_commit off for itself
     assert PG_URL
     url = _with_option(PG_URL, "-csynchronous_commit%3Doff")
-    settings = Settings(env="production", dev_token=SECRET, database_url=url)
+    settings = Settings(env="production", database_url=url)
 
     # Then the server refuses to start, naming the setting
     with pytest.raises(DurabilityError, match="synchronous_commit"):
@@ -207,7 +252,7 @@ def test_production_refuses_postgresql_without_synchronous_commit() -> None:
 @needs_postgresql
 def test_production_accepts_postgresql_as_configured() -> None:
     assert PG_URL
-    db = open_database(Settings(env="production", dev_token=SECRET, database_url=PG_URL))
+    db = open_database(Settings(env="production", database_url=PG_URL))
     db.dispose()
 
 

@@ -12,6 +12,7 @@ from litestar import Litestar, Request, Router, get
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import File
 from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  # ships no types
@@ -210,6 +211,16 @@ def create_app(
             title="Bluelight",
             version=__version__,
             path="/api/docs",
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="The token POST /api/v1/auth/second-factor returns.",
+                    )
+                }
+            ),
+            security=[{"BearerToken": []}],
             render_plugins=[
                 SwaggerRenderPlugin(
                     path="/",

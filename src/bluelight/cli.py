@@ -1,4 +1,4 @@
-"""The ``bluelight`` command: serve, demo, db, vocab."""
+"""The ``bluelight`` command: serve, demo, db, vocab, agencies, users, devices, audit."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import sys
 import typer
 from rich.console import Console
 
+from bluelight.audit.cli import audit_app, grant_app_role
 from bluelight.db import DurabilityError
+from bluelight.identity.cli import agencies_app, devices_app, users_app
 from bluelight.settings import get_settings
 from bluelight.vocab.cli import vocab_app
 
@@ -18,6 +20,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(vocab_app, name="vocab")
+app.add_typer(agencies_app, name="agencies")
+app.add_typer(users_app, name="users")
+app.add_typer(devices_app, name="devices")
+app.add_typer(audit_app, name="audit")
+db_app.command("grant-app-role")(grant_app_role)
 console = Console(stderr=True)
 
 
@@ -77,16 +84,18 @@ def demo(
     no_serve: bool = typer.Option(False, "--no-serve", help="Only load the data."),
     reset: bool = typer.Option(True, help="Empty the records first."),
 ) -> None:
-    """Load a synthetic force into the database, then serve it."""
-    from bluelight.demo.cli import load_demo
+    """Load a synthetic force and its users into the database, print their sign-ins, then
+    serve it (development only: refused in production)."""
+    from bluelight.demo.cli import load_demo, sign_in_table
+    from bluelight.kernel import utcnow
 
-    load_demo(size=size, seed=seed, reset=reset, console=console)
+    loaded = load_demo(size=size, seed=seed, reset=reset, console=console)
     settings = get_settings()
+    console.print()
+    console.print(sign_in_table(loaded.sign_ins, utcnow()))
     console.print(
-        "\n[bold]Demo sign-in[/] (development only): open "
-        f"http://{settings.host}:{settings.port}/ and paste the token "
-        f"[cyan]{settings.dev_token}[/], or send "
-        f"[cyan]Authorization: Bearer {settings.dev_token}[/] to /api/v1/…"
+        f"Sign in at [cyan]http://{settings.host}:{settings.port}/[/] with a username, its "
+        "password and the code from the authenticator app (or the code shown above)."
     )
     if not no_serve:
         serve_app()

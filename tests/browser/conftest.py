@@ -1,9 +1,12 @@
-"""Browser fixtures: the real app served by granian on a free loopback port, and Chromium.
+"""Browser fixtures: the real app served by granian on a free loopback port, Chromium, and
+accounts that sign in through the page the way a person does.
 
 The server runs in its own process against the session's test database (SQLite or
-PostgreSQL, from the ``migrated`` fixture); tests seed records through the services with the
-``db`` fixture, which empties the tables after each test. Chromium is Debian's package
-(``apt-get install chromium``): Playwright's own browser downloads are not used.
+PostgreSQL, from the ``migrated`` fixture); tests seed records and users through the services
+with the ``db`` fixture, which empties the tables after each test. The test process opens the
+same data directory as the server, so both seal TOTP secrets with one key. Chromium is
+Debian's package (``apt-get install chromium``): Playwright's own browser downloads are not
+used.
 """
 
 from __future__ import annotations
@@ -19,8 +22,14 @@ from typing import Any
 
 import httpx
 import pytest
+from browser_session import Account, Phone, SignIn, make_account
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy import Engine
+
+from bluelight.app import identity_policy
+from bluelight.db import Database
+from bluelight.identity.services import IdentityPolicy
+from bluelight.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -33,7 +42,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-BROWSER_TOKEN = "browser-test-token-1f3c"
 PHONE = {"width": 390, "height": 844}
 STARTUP_SECONDS = 30
 
@@ -59,18 +67,32 @@ def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def server(migrated: tuple[Engine, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of the real app, served by granian against the test database."""
+def server_settings(
+    migrated: tuple[Engine, str], tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """The settings the server runs with (the test process reads the same data directory)."""
     _, url = migrated
-    workdir = tmp_path_factory.mktemp("server")
-    log = workdir / "server.log"
+    return Settings(
+        database_url=url,
+        data_dir=tmp_path_factory.mktemp("server"),
+        env="test",
+        password_hash_cost="fast",
+        audit_sign_interval_seconds=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def server(server_settings: Settings) -> Iterator[str]:
+    """The base URL of the real app, served by granian against the test database."""
+    log = server_settings.data_dir / "server.log"
     port = _free_port()
     env = {
         **os.environ,
-        "BLUELIGHT_DATABASE_URL": url,
-        "BLUELIGHT_DEV_TOKEN": BROWSER_TOKEN,
+        "BLUELIGHT_DATABASE_URL": server_settings.database_url,
         "BLUELIGHT_ENV": "test",
-        "BLUELIGHT_DATA_DIR": str(workdir),
+        "BLUELIGHT_DATA_DIR": str(server_settings.data_dir),
+        "BLUELIGHT_PASSWORD_HASH_COST": "fast",
+        "BLUELIGHT_AUDIT_SIGN_INTERVAL_SECONDS": "0",
     }
     command = [
         sys.executable,
@@ -101,9 +123,29 @@ def server(migrated: tuple[Engine, str], tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="session")
-def token() -> str:
-    """The development token the test server accepts."""
-    return BROWSER_TOKEN
+def policy(server: str, server_settings: Settings) -> IdentityPolicy:
+    """The server's sign-in policy, with its key (made by the server when it started)."""
+    return identity_policy(server_settings)
+
+
+# --- accounts and signing in -------------------------------------------------------------------
+
+
+@pytest.fixture
+def account(db: Database, policy: IdentityPolicy) -> Account:
+    """A user of the demo force holding every role a force user can have."""
+    return make_account(db, policy)
+
+
+@pytest.fixture
+def phone() -> Phone:
+    return Phone()
+
+
+@pytest.fixture
+def sign_in(phone: Phone, account: Account) -> SignIn:
+    """``sign_in(page)`` signs ``account`` in through the page and gives a reason for checks."""
+    return SignIn(phone, account)
 
 
 @pytest.fixture(scope="session")

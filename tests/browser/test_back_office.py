@@ -1,7 +1,7 @@
 """The back office page at ``/``, driven in Chromium against the real server.
 
 Records are seeded through the services (the server reads the same database); each test signs
-in with the development token the way a new user does after ``make run``.
+in through the page with password and second factor, and gives a reason for its checks.
 """
 
 from __future__ import annotations
@@ -10,14 +10,19 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
+from browser_session import SignIn, give_reason
 from playwright.sync_api import Page, Route, expect
+from sqlalchemy import select
 
+from bluelight.audit.models import AuditEntry
 from bluelight.db import Database
 from bluelight.identity import system_actor
 from bluelight.records.kinds import BY_NAME
 from bluelight.records.services import create_record, update_record
+from bluelight.vocab import code_list
 
 ACTOR = system_actor("DEMO")
 
@@ -32,13 +37,6 @@ def seed_person(db: Database, family: str, given: str = "", **fields: Any) -> An
     return seed(db, "person", names=[{"family_name": family, "given_names": given}], **fields)
 
 
-def sign_in(page: Page, token: str) -> None:
-    page.goto("/")
-    page.get_by_label("Access token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Search records")).to_be_visible()
-
-
 def search_persons(page: Page, family: str, given: str = "") -> None:
     page.get_by_label("Family name").fill(family)
     page.get_by_label("Given names").fill(given)
@@ -46,7 +44,7 @@ def search_persons(page: Page, family: str, given: str = "") -> None:
 
 
 def test_signing_in_and_searching_a_family_name_shows_the_person(
-    page: Page, db: Database, token: str
+    page: Page, db: Database, sign_in: SignIn
 ) -> None:
     # Given two persons of one family and one of another
     seed_person(db, "Okafor", "Chidi", date_of_birth=date(1988, 4, 2))
@@ -54,7 +52,7 @@ def test_signing_in_and_searching_a_family_name_shows_the_person(
     seed_person(db, "Smith", "John")
 
     # When a user signs in and searches the start of the family name and a given name
-    sign_in(page, token)
+    sign_in(page)
     search_persons(page, "oka", "chi")
 
     # Then the one matching person is listed, with the date of birth
@@ -63,15 +61,18 @@ def test_signing_in_and_searching_a_family_name_shows_the_person(
     row = results.get_by_role("row", name=re.compile("OKAFOR, Chidi"))
     expect(row).to_contain_text("2 Apr 1988")
     expect(results).not_to_contain_text("Adaeze")
-    # and the token is held for this tab only
+    # and the session token is held for this tab only, in no cookie, and nothing else of the
+    # session is kept in the browser beyond the device id
     stored = page.evaluate(
-        "[sessionStorage.getItem('bluelight.token'), localStorage.length, document.cookie]"
+        "[sessionStorage.length, Object.keys(localStorage), document.cookie,"
+        " sessionStorage.getItem('bluelight.token')]"
     )
-    assert stored == [token, 0, ""]
+    assert stored[:3] == [1, ["bluelight.device"], ""]
+    assert stored[3]
 
 
 def test_person_view_shows_labels_warning_markers_and_addresses(
-    page: Page, db: Database, token: str, tmp_path: Path
+    page: Page, db: Database, sign_in: SignIn, tmp_path: Path
 ) -> None:
     # Given a described person with a firearms marker and a home address
     person = seed_person(
@@ -109,12 +110,14 @@ def test_person_view_shows_labels_warning_markers_and_addresses(
     )
 
     # When the user finds the person and opens the record
-    sign_in(page, token)
+    sign_in(page)
     search_persons(page, "Brennan")
     page.get_by_role("link", name="BRENNAN, Siobhan Marie").click()
 
     # Then the warning marker is shown by its label, with its detail and review date
-    expect(page.get_by_role("heading", level=2)).to_have_text("BRENNAN, Siobhan Marie")
+    expect(page.locator("#record").get_by_role("heading", level=2)).to_have_text(
+        "BRENNAN, Siobhan Marie"
+    )
     markers = page.get_by_role("region", name=re.compile("Warning markers"))
     expect(markers).to_contain_text("Firearms")
     expect(markers).to_contain_text("Believed to keep a shotgun at home")
@@ -130,19 +133,21 @@ def test_person_view_shows_labels_warning_markers_and_addresses(
     expect(address).to_be_visible()
     expect(record).to_contain_text("Resides at")
     expect(record.get_by_text("No other linked records.")).to_be_visible()
-    expect(page.get_by_role("heading", level=2)).to_be_focused()
+    expect(page.locator("#record").get_by_role("heading", level=2)).to_be_focused()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(tmp_path / "person-view-390x844.png"))
 
     address.click()
-    expect(page.get_by_role("heading", level=2)).to_have_text("12 Elm Street, Nottingham, NG1 5DT")
+    expect(page.locator("#record").get_by_role("heading", level=2)).to_have_text(
+        "12 Elm Street, Nottingham, NG1 5DT"
+    )
     expect(page.locator("#record")).to_contain_text("BRENNAN, Siobhan Marie")
 
 
-def test_progress_shows_while_a_search_runs(page: Page, db: Database, token: str) -> None:
+def test_progress_shows_while_a_search_runs(page: Page, db: Database, sign_in: SignIn) -> None:
     # Given a signed-in user and a server that has not yet answered the search
     seed_person(db, "Nowak", "Anna")
-    sign_in(page, token)
+    sign_in(page)
     held: list[Route] = []
 
     def hold(route: Route) -> None:
@@ -164,54 +169,8 @@ def test_progress_shows_while_a_search_runs(page: Page, db: Database, token: str
     expect(page.locator("main")).to_have_attribute("aria-busy", "false")
 
 
-def test_signing_out_forgets_the_token_and_the_results(
-    page: Page, db: Database, token: str
-) -> None:
-    # Given a signed-in user with results on screen
-    seed_person(db, "Nowak", "Anna")
-    sign_in(page, token)
-    search_persons(page, "Nowak")
-    expect(page.locator("#results")).to_contain_text("NOWAK, Anna")
-
-    # When they sign out
-    page.get_by_role("button", name="Sign out").click()
-
-    # Then the token and the results are gone, and the next user starts at sign-in
-    expect(page.get_by_label("Access token")).to_be_focused()
-    assert page.evaluate("sessionStorage.length") == 0
-    expect(page.locator("#results")).to_be_empty()
-    page.reload()
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-
-
-def test_wrong_token_shows_the_error_and_returns_to_sign_in(
-    page: Page, db: Database, token: str
-) -> None:
-    # Given the page, when a user signs in with a wrong token
-    page.goto("/")
-    field = page.get_by_label("Access token")
-    field.fill("not-the-token")
-    page.get_by_role("button", name="Sign in").click()
-
-    # Then the API's refusal is announced and the user stays at the token field
-    expect(page.get_by_role("alert")).to_contain_text("the token is not valid")
-    expect(field).to_be_focused()
-    expect(page.get_by_role("heading", name="Search records")).to_be_hidden()
-    assert page.evaluate("sessionStorage.getItem('bluelight.token')") is None
-
-    # When a signed-in user's token stops being accepted mid-session
-    sign_in(page, token)
-    page.evaluate("sessionStorage.setItem('bluelight.token', 'revoked')")
-    search_persons(page, "Anyone")
-
-    # Then they are returned to the token field with the reason
-    expect(page.get_by_role("alert")).to_contain_text("the token is not valid")
-    expect(page.get_by_label("Access token")).to_be_focused()
-    expect(page.get_by_role("heading", name="Search records")).to_be_hidden()
-
-
 def test_vehicle_search_finds_a_mark_typed_with_spaces_and_lower_case(
-    page: Page, db: Database, token: str
+    page: Page, db: Database, sign_in: SignIn
 ) -> None:
     # Given a vehicle stored as AB12CDE
     seed(
@@ -226,7 +185,7 @@ def test_vehicle_search_finds_a_mark_typed_with_spaces_and_lower_case(
     seed(db, "vehicle", vrm="XY99ZZZ", make="KIA")
 
     # When the user searches vehicles for "ab12 cde"
-    sign_in(page, token)
+    sign_in(page)
     page.get_by_role("radio", name="Vehicles").check()
     mark = page.get_by_label("Registration mark")
     mark.fill(" ab12 cde ")
@@ -238,7 +197,7 @@ def test_vehicle_search_finds_a_mark_typed_with_spaces_and_lower_case(
     expect(results).to_contain_text("Ford Focus")
     page.get_by_role("link", name="AB12 CDE").focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", level=2)).to_be_focused()
+    expect(page.locator("#record").get_by_role("heading", level=2)).to_be_focused()
     record = page.locator("#record")
     for text in ("Ford", "Focus", "Blue", "Hatchback"):
         expect(record).to_contain_text(text)
@@ -249,7 +208,7 @@ def test_vehicle_search_finds_a_mark_typed_with_spaces_and_lower_case(
 
 
 def test_event_view_shows_type_offence_narrative_and_location(
-    page: Page, db: Database, token: str
+    page: Page, db: Database, sign_in: SignIn
 ) -> None:
     # Given a crime report at a location
     scene = seed(db, "location", name="The Old Bell", street="High Street", town="Nottingham")
@@ -267,7 +226,7 @@ def test_event_view_shows_type_offence_narrative_and_location(
     )
 
     # When the user searches events by reference and opens it
-    sign_in(page, token)
+    sign_in(page)
     page.get_by_role("radio", name="Events").check()
     page.get_by_label("Event reference").fill("DEMO/2026/000042")
     page.get_by_role("button", name="Search events").click()
@@ -288,7 +247,9 @@ def test_event_view_shows_type_offence_narrative_and_location(
     expect(record.get_by_role("link", name="The Old Bell, High Street, Nottingham")).to_be_visible()
 
 
-def test_history_shows_each_version_after_an_update(page: Page, db: Database, token: str) -> None:
+def test_history_shows_each_version_after_an_update(
+    page: Page, db: Database, sign_in: SignIn
+) -> None:
     # Given a person whose height was added after they were first recorded
     person = seed_person(db, "Kowalski", "Piotr")
     update_record(
@@ -300,7 +261,7 @@ def test_history_shows_each_version_after_an_update(page: Page, db: Database, to
     )
 
     # When the user opens the person and asks for the history
-    sign_in(page, token)
+    sign_in(page)
     search_persons(page, "Kowalski")
     page.get_by_role("link", name="KOWALSKI, Piotr").click()
     page.get_by_role("button", name="Show history").click()
@@ -319,14 +280,14 @@ def test_history_shows_each_version_after_an_update(page: Page, db: Database, to
 
 
 def test_load_more_continues_the_search_from_the_next_cursor(
-    page: Page, db: Database, token: str
+    page: Page, db: Database, sign_in: SignIn
 ) -> None:
     # Given more persons of one family than a page holds
     for i in range(30):
         seed_person(db, "Patel", f"Given{i:02d}")
 
     # When the user searches the family and asks for more
-    sign_in(page, token)
+    sign_in(page)
     search_persons(page, "Patel")
     rows = page.locator("#results tbody tr")
     expect(rows).to_have_count(25)
@@ -342,7 +303,7 @@ def test_load_more_continues_the_search_from_the_next_cursor(
     assert len(set(names)) == 30
 
 
-def test_markup_in_a_record_is_shown_as_text(page: Page, db: Database, token: str) -> None:
+def test_markup_in_a_record_is_shown_as_text(page: Page, db: Database, sign_in: SignIn) -> None:
     # Given a person whose recorded name and marker detail hold markup
     hostile = "<img src=x onerror=alert(1)>"
     person = seed_person(db, hostile, "<b>bold</b>")
@@ -357,14 +318,16 @@ def test_markup_in_a_record_is_shown_as_text(page: Page, db: Database, token: st
     )
 
     # When the user finds and opens the person
-    sign_in(page, token)
+    sign_in(page)
     search_persons(page, "<img")
     link = page.get_by_role("link", name=f"{hostile.upper()}, <b>bold</b>")
     expect(link).to_be_visible()
     link.click()
 
     # Then the markup is shown as text and no element was made from it (no dialog opened)
-    expect(page.get_by_role("heading", level=2)).to_have_text(f"{hostile.upper()}, <b>bold</b>")
+    expect(page.locator("#record").get_by_role("heading", level=2)).to_have_text(
+        f"{hostile.upper()}, <b>bold</b>"
+    )
     expect(page.locator("#record")).to_contain_text("<script>alert(2)</script>")
     expect(page.locator("#record")).to_contain_text(hostile)
     assert page.locator("main img, main b, main script").count() == 0
@@ -390,3 +353,81 @@ def test_page_has_the_force_links_and_no_front_end_placeholders(page: Page) -> N
         response = page.request.get(path)
         assert response.ok, path
     assert "javascript" in page.request.get("/static/js/api.js").headers["content-type"]
+
+
+def test_a_person_check_asks_for_a_reason_and_sends_it_to_the_audit_trail(
+    page: Page, db: Database, sign_in: SignIn
+) -> None:
+    # Given a person on record and a signed-in user who has not yet given a reason
+    person = seed_person(db, "Nowak", "Anna")
+    sign_in(page, reason=False)
+    sent: list[dict[str, str]] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.headers) if "/api/v1/persons?" in r.url else None,
+    )
+    # (the choices are the active entries of the national access-reason list)
+    reasons = code_list("access-reason")
+    active = [e.label for e in reasons.entries if e.active]
+    choices = page.get_by_label("Reason", exact=True).locator("option").all_inner_texts()
+    assert choices == ["Choose a reason", *active]
+
+    # When they search persons without one
+    search_persons(page, "Nowak")
+
+    # Then the page asks for the reason first and sends nothing
+    expect(page.get_by_role("alert")).to_contain_text("Choose the reason for this check")
+    expect(page.get_by_label("Reason", exact=True)).to_be_focused()
+    expect(page.get_by_label("Reason", exact=True)).to_have_attribute("aria-invalid", "true")
+    # and a reason without its details is not enough
+    page.get_by_label("Reason", exact=True).select_option(label="Stop, search or street encounter")
+    page.get_by_role("button", name="Search persons").click()
+    expect(page.get_by_role("alert")).to_contain_text("Describe the reason")
+    expect(page.get_by_label("Details")).to_be_focused()
+    assert sent == []
+
+    # When they describe it (in words no header can carry as they are) and search
+    text = "Stop at Café Nero — ref 26/77"
+    page.get_by_label("Details").fill(text)
+    page.get_by_role("button", name="Search persons").click()
+
+    # Then the person is found, and the reason travelled with the check
+    expect(page.locator("#results")).to_contain_text("NOWAK, Anna")
+    expect(page.locator("#message")).to_be_empty()
+    assert len(sent) == 1
+    assert sent[0]["x-bluelight-reason"] == "STOP-SEARCH"
+    assert sent[0]["x-bluelight-reason-text"] == quote(text, safe="-_.!~*'()")
+    # and the audit trail holds it, decoded, against this person
+    with db.read() as session:
+        entry = session.execute(
+            select(AuditEntry).where(AuditEntry.tag == "records:person:listed")
+        ).scalar_one()
+        assert (entry.reason_code, entry.reason_text) == ("STOP-SEARCH", text)
+        assert entry.subject_ids == [str(person.id)]
+
+
+def test_a_record_opened_without_a_reason_says_why_and_opens_once_one_is_given(
+    page: Page, db: Database, sign_in: SignIn
+) -> None:
+    # Given a signed-in user with no reason given, and a link to a person's record
+    person = seed_person(db, "Kowalski", "Piotr")
+    sign_in(page, reason=False)
+
+    # When they open the link
+    page.goto(f"/#/persons/{person.id}")
+
+    # Then the server's refusal is explained and they are taken to the reason
+    record = page.locator("#record")
+    expect(record.get_by_role("heading", level=2)).to_have_text("Record not shown")
+    expect(page.get_by_role("alert")).to_contain_text("This check needs a reason")
+    expect(page.get_by_label("Reason", exact=True)).to_be_focused()
+    expect(record).not_to_contain_text("Piotr")
+
+    # When they give one and try again
+    give_reason(page)
+    record.get_by_role("button", name="Try again").click()
+
+    # Then the record opens
+    expect(record.get_by_role("heading", level=2)).to_have_text("KOWALSKI, Piotr")
+    expect(record.get_by_role("heading", level=2)).to_be_focused()
+    expect(page.locator("#message")).to_be_empty()

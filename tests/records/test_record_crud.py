@@ -79,7 +79,7 @@ def test_created_record_gets_a_server_id_and_can_be_read_back(client, path: str)
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["version"] == 1
-    assert created["created_by"] == created["updated_by"] == "dev.officer"
+    assert created["created_by"] == created["updated_by"] == "test.supervisor"
     assert created["owner_agency"] == "DEMO"
     assert created["deleted_at"] is None
     # And reading it by id gives back the same record
@@ -507,7 +507,7 @@ def test_deleted_record_leaves_reads_and_lists_but_keeps_its_history(
     deleted = response.json()
     assert deleted["version"] == 3
     assert deleted["deleted_at"] is not None
-    assert deleted["deleted_by"] == "dev.officer"
+    assert deleted["deleted_by"] == "test.supervisor"
     assert deleted["deletion_reason"] == "entered against the wrong person"
 
     # And reading it says it is gone, when and why
@@ -536,7 +536,7 @@ def test_deleted_record_leaves_reads_and_lists_but_keeps_its_history(
     assert entries[2]["snapshot"]["deletion_reason"] == "entered against the wrong person"
     assert entries[2]["reason"] == "entered against the wrong person"
     assert entries[0]["reason"] is None
-    assert all(h["changed_by"] == "dev.officer" for h in entries)
+    assert all(h["changed_by"] == "test.supervisor" for h in entries)
     assert [h["seq"] for h in entries] == sorted(h["seq"] for h in entries)
 
 

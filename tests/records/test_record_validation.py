@@ -21,6 +21,7 @@ from factories import (
     API,
     KIND_PATHS,
     assert_problem,
+    auth_headers,
     device_id,
     event_payload,
     link_payload,
@@ -815,7 +816,7 @@ def test_body_over_the_size_limit_is_refused(db, settings) -> None:
     # Given a server that accepts bodies up to 2 KiB
     small = settings.model_copy(update={"max_body_bytes": 2048})
     with TestClient(create_app(small, database=db)) as client:
-        client.headers["Authorization"] = f"Bearer {settings.dev_token}"
+        client.headers.update(auth_headers(client))
         refuse = Refusals(client, db)
         payload = event_payload(narrative="x" * 2100)
 

@@ -1,62 +1,62 @@
-"""Who may call the API: no token, a bad token, a token short of a permission, public routes."""
+"""Who may call the API: no token, a bad token, a cookie instead of the header, a user short of
+a permission, public routes; and personal data never left in a cache."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
-from bluelight.app import create_app
-from bluelight.identity import ALL_PERMISSIONS, Actor, Permission
-from bluelight.web.auth import MAX_TOKEN, StaticTokens
-from factories import API, assert_problem, person_payload, row_counts, stored
-
-READER = Actor(
-    "u-reader",
-    "reader",
-    "NTH",
-    frozenset({Permission.PERSON_READ, Permission.VOCAB_READ}),
+from bluelight.identity import Permission
+from bluelight.web.auth import MAX_TOKEN
+from factories import (
+    API,
+    REASON,
+    assert_problem,
+    auth_headers,
+    new_record,
+    person_payload,
+    row_counts,
+    stored,
 )
-WRITER = Actor("u-writer", "pc.1234", "NTH", ALL_PERMISSIONS, device_id="tablet-7")
+
+AUDIT_TABLES = {"audit_entries", "audit_subjects", "audit_tree_heads"}
+
+
+def _records(counts: dict[str, int]) -> dict[str, int]:
+    """The row counts of everything but the audit trail, which records refusals too."""
+    return {table: n for table, n in counts.items() if table not in AUDIT_TABLES}
 
 
 @pytest.fixture
 def anonymous(client) -> TestClient[Any]:
-    """The shared app, with no credentials."""
+    """The shared app, with no credentials (the reason headers stay)."""
     del client.headers["Authorization"]
     return client
 
 
-@pytest.fixture
-def tokens(db, settings) -> Iterator[TestClient[Any]]:
-    """An app whose tokens stand for a reader and a writer of Northamptonshire."""
-    authenticator = StaticTokens({"reader-token": READER, "writer-token": WRITER})
-    with TestClient(create_app(settings, database=db, authenticator=authenticator)) as c:
-        yield c
-
-
-def _as(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+def _as(client: TestClient[Any], username: str, *roles: str, **kw: Any) -> dict[str, str]:
+    """Headers of a newly made user with ``roles``, signed in for real, giving a reason."""
+    return auth_headers(client, username, roles, **kw)
 
 
 @pytest.mark.parametrize(
-    "headers",
+    ("headers", "code"),
     [
-        {},
-        {"Authorization": ""},
-        {"Authorization": "Bearer"},
-        {"Authorization": "Bearer "},
-        {"Authorization": "Basic ZGV2OmRldg=="},
-        {"Authorization": "Bearer not-the-token"},
-        {"Authorization": "Bearer " + "x" * (MAX_TOKEN + 1)},
-        {"Authorization": "records-test-token"},
+        ({}, "AUTH_REQUIRED"),
+        ({"Authorization": ""}, "AUTH_REQUIRED"),
+        ({"Authorization": "Bearer"}, "AUTH_REQUIRED"),
+        ({"Authorization": "Bearer "}, "AUTH_REQUIRED"),
+        ({"Authorization": "Basic ZGV2OmRldg=="}, "AUTH_REQUIRED"),
+        ({"Authorization": "records-test-token"}, "AUTH_REQUIRED"),
+        ({"Authorization": "Bearer blc_not-a-token-anyone-was-given"}, "TOKEN_INVALID"),
+        ({"Authorization": "Bearer " + "x" * (MAX_TOKEN + 1)}, "TOKEN_INVALID"),
     ],
-    ids=["none", "empty", "no-token", "blank-token", "basic", "wrong", "too-long", "no-scheme"],
+    ids=["none", "empty", "no-token", "blank-token", "basic", "no-scheme", "unknown", "too-long"],
 )
 def test_request_without_a_valid_token_is_unauthenticated(
-    anonymous, db, headers: dict[str, str]
+    anonymous, db, headers: dict[str, str], code: str
 ) -> None:
     # When someone without a valid bearer token tries to read or to write
     before = row_counts(db)
@@ -65,10 +65,36 @@ def test_request_without_a_valid_token_is_unauthenticated(
 
     # Then both are refused as unauthenticated, saying how to authenticate
     for response in (read, write):
-        assert_problem(response, 401, "UNAUTHENTICATED")
+        assert_problem(response, 401, code)
         assert response.headers["www-authenticate"] == "Bearer"
     # And nothing is written
-    assert row_counts(db) == before
+    assert _records(row_counts(db)) == _records(before)
+
+
+def test_a_cookie_holding_a_valid_token_does_not_authenticate(anonymous, client, db) -> None:
+    # Given a valid token, sent as a cookie (as a browser would send it on its own with a
+    # cross-site form or image), not in the Authorization header
+    token = auth_headers(client, "pc.cookie", ("officer",))["Authorization"].split(" ", 1)[1]
+    before = _records(row_counts(db))
+    for name in ("token", "access_token", "bluelight_token", "session", "Authorization"):
+        anonymous.cookies.set(name, token)
+
+    # When it tries to write and to read, then it is refused as unauthenticated
+    write = anonymous.post(f"{API}/persons", json=person_payload())
+    read = anonymous.get(f"{API}/persons")
+    for response in (write, read):
+        assert_problem(response, 401, "AUTH_REQUIRED")
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert _records(row_counts(db)) == before
+
+    # While the same token in the header works
+    assert anonymous.get(f"{API}/persons", headers={"Authorization": f"Bearer {token}"}).is_success
+
+
+def test_the_scheme_is_case_insensitive(anonymous, client) -> None:
+    token = auth_headers(client, "pc.scheme", ("officer",))["Authorization"].split(" ", 1)[1]
+    response = anonymous.get(f"{API}/persons", headers={"Authorization": f"bearer {token}"})
+    assert response.status_code == 200, response.text
 
 
 def test_public_routes_need_no_token(anonymous) -> None:
@@ -83,33 +109,70 @@ def test_public_routes_need_no_token(anonymous) -> None:
     assert anonymous.get("/").status_code == 200
 
 
-def test_token_without_the_permission_is_forbidden_and_nothing_is_written(tokens, db) -> None:
-    # Given a token that may read persons but not write them
+def test_user_without_the_permission_is_forbidden_and_nothing_is_written(client, db) -> None:
+    # Given a controller, who may read persons but not write them
+    controller = _as(client, "controller.one", "controller")
     before = row_counts(db)
 
-    # When it tries to create one
-    response = tokens.post(f"{API}/persons", json=person_payload(), headers=_as("reader-token"))
+    # When they try to create one
+    response = client.post(f"{API}/persons", json=person_payload(), headers=controller)
 
-    # Then 403 names the permission it lacks, and nothing is stored
-    body = assert_problem(response, 403, "FORBIDDEN")
+    # Then 403 names the permission they lack, and no record is stored
+    body = assert_problem(response, 403, "PERMISSION_DENIED")
     assert body["permission"] == Permission.PERSON_WRITE.value
-    assert row_counts(db) == before
-    # But it may still read
-    assert tokens.get(f"{API}/persons", headers=_as("reader-token")).status_code == 200
-    # And it may not read other kinds
-    events = tokens.get(f"{API}/events", headers=_as("reader-token"))
-    assert assert_problem(events, 403, "FORBIDDEN")["permission"] == Permission.EVENT_READ.value
+    after = row_counts(db)
+    assert _records(after) == _records(before)
+    # But the refused attempt is in the audit trail
+    assert after["audit_entries"] == before["audit_entries"] + 1
+    trail = client.get(
+        f"{API}/audit/entries", params={"user": "controller.one", "outcome": "denied"}
+    )
+    assert trail.status_code == 200, trail.text
+    assert [e["tag"] for e in trail.json()["items"]] == [Permission.PERSON_WRITE.value]
+    # And they may still read
+    assert client.get(f"{API}/persons", headers=controller).status_code == 200
 
 
-def test_record_carries_the_acting_users_name_and_agency(tokens) -> None:
-    # Given an officer of Northamptonshire, signed in on their tablet
-    tokens.headers.update(_as("writer-token"))
+def test_administrator_of_accounts_may_not_read_personal_data(client) -> None:
+    # Given an agency administrator, who runs accounts and devices
+    admin = _as(client, "admin.one", "agency_admin")
+
+    # When they try to read persons, then 403 names the permission they lack
+    persons = client.get(f"{API}/persons", headers=admin)
+    assert assert_problem(persons, 403, "PERMISSION_DENIED")["permission"] == (
+        Permission.PERSON_READ.value
+    )
+    # While they may list their agency's users
+    assert client.get(f"{API}/users", headers=admin).status_code == 200
+
+
+def test_record_carries_the_acting_users_name_and_agency(client) -> None:
+    # Given an officer of Northamptonshire, signed in on their own device
+    client.headers.update(_as(client, "pc.1234", "officer", agency="NTH"))
 
     # When they create a record, then it is theirs and their force's
-    person = stored(tokens, "persons", person_payload())
+    person = stored(client, "persons", person_payload())
     assert (person["created_by"], person["owner_agency"]) == ("pc.1234", "NTH")
-    history = tokens.get(f"{API}/persons/{person['id']}/history")
+    history = client.get(f"{API}/persons/{person['id']}/history")
     assert history.json()[0]["changed_by"] == "pc.1234"
+
+
+def test_personal_data_is_never_stored_in_a_cache(client) -> None:
+    # Given a person and a vehicle
+    person = new_record(client, "persons")
+    vehicle = new_record(client, "vehicles")
+
+    # When they are read, listed and their history fetched, then no cache may keep them
+    for url in (
+        f"{API}/persons/{person['id']}",
+        f"{API}/persons",
+        f"{API}/persons/{person['id']}/history",
+        f"{API}/vehicles/{vehicle['id']}",
+        f"{API}/vehicles",
+    ):
+        response = client.get(url, headers=REASON)
+        assert response.status_code == 200, (url, response.text)
+        assert "no-store" in response.headers["cache-control"], url
 
 
 def test_unknown_route_is_a_problem_not_a_page(client) -> None:

@@ -8,6 +8,9 @@ document cannot describe, and checks that a refused write stores nothing.
 
 from __future__ import annotations
 
+import itertools
+import uuid
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -20,7 +23,17 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from bluelight.records.kinds import KINDS
-from factories import API, KIND_PATHS, payload_for, row_counts
+from factories import (
+    API,
+    KIND_PATHS,
+    auth_headers,
+    ensure_agency,
+    make_user,
+    new_record,
+    payload_for,
+    row_counts,
+    sign_in,
+)
 
 BY_PATH = {kind.path: kind for kind in KINDS}
 FUZZ = settings(
@@ -31,24 +44,79 @@ FUZZ = settings(
 
 # --- schemathesis over the OpenAPI document ------------------------------------------------
 
+# Where a path names a parameter the fuzzer cannot guess (a record, a user, a device, an audit
+# entry), a real one is put there half the time, so the operation reaches past "not found".
+# Routes that take an agency code get a partner the event is shared with.
+PARTNER = "FIRE"
+
+
+def _targets(client: Any) -> dict[str, Any]:
+    """Something real behind every kind of id a path names: a record of each kind (the event
+    shared with a partner), another user of the force with a device, an audit entry."""
+    records = {path: new_record(client, path)["id"] for path in KIND_PATHS}
+    ensure_agency(client.app, PARTNER, "fire")
+    shared = client.post(
+        f"{API}/events/{records['events']}/shares", json={"agency": PARTNER, "level": "location"}
+    )
+    assert shared.status_code in (200, 201), shared.text
+    other = make_user(client.app, "fuzz.target", ("officer",))
+    device = uuid.uuid4()
+    sign_in(client, "fuzz.target", device_id=device)
+    return {
+        "records": records,
+        "user_id": str(other.id),
+        "device_id": str(device),
+        "agency": PARTNER,
+        "seq": 0,
+    }
+
+
+def _aim(case: Any, targets: dict[str, Any]) -> None:
+    """Point ``case``'s path parameters at the real things in ``targets``."""
+    params = case.path_parameters or {}
+    for name in params:
+        if name == "record_id":
+            kind = case.path.removeprefix(f"{API}/shared").removeprefix(f"{API}/").split("/")[0]
+            if kind in targets["records"]:
+                params[name] = targets["records"][kind]
+        elif name in targets:
+            params[name] = targets[name]
+
+
+# These two refuse wrong credentials with a 401 by design: anyone may call them.
+SIGN_IN = {f"POST {API}/auth/sign-in", f"POST {API}/auth/second-factor"}
+SESSION_ENDED = {"TOKEN_REVOKED", "TOKEN_EXPIRED", "DEVICE_REVOKED"}
+
 
 def test_no_operation_of_the_openapi_document_answers_500(client) -> None:
-    # Given our own OpenAPI document, loaded from the running app
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", client.app)
+    # Given our own OpenAPI document, loaded from the running app, a user holding every role
+    # of the force signed in (giving a reason), and real records, users and devices to aim at
+    schema = schemathesis.openapi.from_asgi(f"{API}/openapi.json", client.app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) > 50
+    assert len(operations) > 80
+    targets = _targets(client)
     failures: list[str] = []
+    answered: dict[str, set[int]] = defaultdict(set)
+    fresh = itertools.count(1)
 
     # When every operation gets a few valid and a few invalid requests
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @settings(FUZZ, max_examples=6, phases=[Phase.explicit, Phase.generate])
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def call(case: Any) -> None:
+            @given(case=operation.as_strategy(generation_mode=mode), aim=st.booleans())
+            def call(case: Any, aim: bool) -> None:  # noqa: FBT001  (a drawn flag)
+                if aim:
+                    _aim(case, targets)
                 response = case.call(headers=dict(client.headers))
+                name = f"{case.method} {case.path}"
+                answered[name].add(response.status_code)
                 if response.status_code >= 500:
                     failures.append(f"{case.method} {case.formatted_path}: {response.text[:200]}")
+                ended = response.status_code == 401 and _code(response) in SESSION_ENDED
+                if ended or (name == f"POST {API}/auth/sign-out" and response.status_code < 300):
+                    # The fuzzer signed itself out: carry on as another user with every role.
+                    client.headers.update(auth_headers(client, f"fuzz.{next(fresh)}"))
 
             try:
                 call()
@@ -57,6 +125,17 @@ def test_no_operation_of_the_openapi_document_answers_500(client) -> None:
 
     # Then none of them answers with a server error
     assert failures == []
+    # And every one that needs a signed-in user was reached by one, not only refused with 401
+    refused = {name for name, statuses in answered.items() if statuses == {401}}
+    assert refused <= SIGN_IN, refused
+
+
+def _code(response: Any) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
 
 
 # --- near-valid records --------------------------------------------------------------------

@@ -104,8 +104,9 @@ def search(db: Database, f: EntryFilter, *, before: int | None, limit: int) -> E
     stmt = stmt.order_by(AuditEntry.seq.desc()).limit(limit + 1)
     with db.read() as session:
         rows = list(session.scalars(stmt))
+        # Convert inside the session: its rollback at the end expires every loaded row.
+        items = [entry_read(e) for e in rows[:limit]]
     more = len(rows) > limit
-    items = [entry_read(e) for e in rows[:limit]]
     return EntryPage(items=items, next_cursor=str(items[-1].seq) if more and items else None)
 
 

@@ -37,6 +37,8 @@ from bluelight.web.auth import needs
 
 NO_STORE = CacheControlHeader(no_store=True)
 Text64 = Annotated[str | None, QueryParameter(max_length=64)]
+# A search names its subject in its own audit entry, whose subject index holds 40 characters.
+Subject = Annotated[str | None, QueryParameter(max_length=40)]
 ACTIONS = {str(a) for a in Action}
 CSV_FIELDS = list(EntryRead.__struct_fields__)
 
@@ -110,7 +112,7 @@ def search_entries(
     db: NamedDependency[Database],
     audit: NamedDependency[AuditWriter],
     actor: NamedDependency[Actor],
-    subject: Text64 = None,
+    subject: Subject = None,
     user: Text64 = None,
     action: Text64 = None,
     outcome: FromQuery[Literal["allowed", "denied"] | None] = None,
@@ -187,7 +189,7 @@ def export_entries(
     audit: NamedDependency[AuditWriter],
     actor: NamedDependency[Actor],
     format: FromQuery[Literal["csv", "json"]] = "json",
-    subject: Text64 = None,
+    subject: Subject = None,
     user: Text64 = None,
     action: Text64 = None,
     outcome: FromQuery[Literal["allowed", "denied"] | None] = None,
@@ -281,8 +283,9 @@ def inclusion(
 )
 def consistency(
     db: NamedDependency[Database],
-    first: int = Parameter(ge=0),
-    second: int | None = Parameter(default=None, ge=0),
+    # RFC 9162 has no proof from the empty tree: there is nothing to be consistent with.
+    first: int = Parameter(ge=1),
+    second: int | None = Parameter(default=None, ge=1),
 ) -> ConsistencyProof:
     return queries.prove_consistency(db, first, second)
 

@@ -107,12 +107,9 @@ class AuditWriter:
         self._queue: queue.SimpleQueue[tuple[Draft, Future[int]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._closed = False
 
     def _start(self) -> None:
         with self._lock:
-            if self._closed:
-                raise AuditError(AuditErrorCode.AUDIT_UNAVAILABLE, "the audit writer is closed")
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="bluelight-audit-writer", daemon=True
@@ -194,12 +191,12 @@ class AuditWriter:
             future.set_result(seq)
 
     def close(self) -> None:
-        """Commit what is queued, then stop."""
+        """Commit what is queued, then stop the thread (a later write starts it again)."""
         with self._lock:
-            self._closed = True
-            thread = self._thread
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                self._queue.put(None)
         if thread is not None:
-            self._queue.put(None)
             thread.join(timeout=30)
 
 

@@ -128,6 +128,8 @@ def verify(
             if total <= MAX_INDEX_CHECK
             else None
         )
+        # Keep what was read: the read session's rollback would otherwise expire it.
+        session.expunge_all()
     _check_signatures(heads, public_key, report)
     walk = _Walk(heads, indexed)
     walk.heads_reached(report)
@@ -142,6 +144,7 @@ def verify(
                     .limit(PAGE)
                 )
             )
+            session.expunge_all()
         if not rows:
             break
         for e in rows:

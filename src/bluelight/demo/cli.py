@@ -1,8 +1,10 @@
-"""``bluelight demo``: load a synthetic force, with a progress bar per table and a summary."""
+"""``bluelight demo``: load a synthetic force, with a progress bar per table and a summary,
+then the demo's agencies and users, and print how to sign in as each."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import typer
 from rich.console import Console
@@ -15,11 +17,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import make_url
 
-from bluelight.app import open_database
+from bluelight.app import identity_policy, open_database
 from bluelight.demo.generator import SIZES, SizeSpec
 from bluelight.demo.loader import DemoLoadError, LoadStats, load_force
+from bluelight.demo.users import DemoSignIn, DemoUsersError, load_demo_users, share_demo_events
+from bluelight.kernel.errors import BluelightError
 from bluelight.migrations import upgrade
 from bluelight.settings import get_settings
 
@@ -73,10 +78,48 @@ def summary(stats: LoadStats, spec: SizeSpec, seed: int) -> Table:
     return table
 
 
+@dataclass(frozen=True, slots=True)
+class DemoLoad:
+    """What ``load_demo`` loaded: the records, and the sign-ins of the demo's users."""
+
+    stats: LoadStats
+    sign_ins: list[DemoSignIn]
+    shared: int
+
+
+def sign_in_table(sign_ins: list[DemoSignIn], at: datetime) -> Table:
+    """The demo's sign-ins with each user's current code, as a Rich table."""
+    table = Table(
+        title="Demo sign-ins (development only: these passwords and secrets are published)",
+        title_justify="left",
+        caption="Add the TOTP secret to an authenticator app (time-based, 6 digits, 30 s), "
+        "or type the code shown, which changes every 30 seconds.",
+        caption_justify="left",
+    )
+    # The password wraps at its spaces; the secret is one word, kept whole until the terminal is
+    # too narrow for anything else, and then folded rather than cut short.
+    table.add_column("username", no_wrap=True)
+    table.add_column("role", overflow="fold")
+    table.add_column("agency", no_wrap=True)
+    table.add_column("password", overflow="fold")
+    table.add_column("TOTP secret", no_wrap=True, overflow="fold")
+    table.add_column("code now", no_wrap=True)
+    for s in sign_ins:
+        table.add_row(
+            *(
+                Text(v)
+                for v in (s.username, s.role, s.agency, s.password, s.totp_secret, s.code(at))
+            )
+        )
+    return table
+
+
 def load_demo(
     *, size: str, seed: int, reset: bool, console: Console, as_of: date | None = None
-) -> LoadStats:
-    """Open the configured database, bring its schema up to date and load a synthetic force.
+) -> DemoLoad:
+    """Open the configured database, bring its schema up to date, load a synthetic force, then
+    the demo's agencies and users (second factors enrolled) and a few events shared with the
+    partner agencies.
 
     Args:
         size: ``small``, ``force`` or ``large`` (see ``SIZES``).
@@ -87,11 +130,18 @@ def load_demo(
 
     Raises:
         typer.BadParameter: the size is unknown (exit code 2).
-        typer.Exit: the records could not be loaded (code 2).
+        typer.Exit: in production (the demo's sign-ins are published), or the records or
+            users could not be loaded (code 2).
         DurabilityError: in production, the database could lose acknowledged writes.
     """
-    spec = size_spec(size)
     settings = get_settings()
+    if settings.is_production:
+        console.print(
+            "[red]refusing to load the demo in production: its users' passwords and second "
+            "factors are published, and its records would mix with real ones.[/]"
+        )
+        raise typer.Exit(2)
+    spec = size_spec(size)
     db = open_database(settings)
     try:
         upgrade(db.engine)
@@ -129,6 +179,19 @@ def load_demo(
                 done = stats.rows.get(name, 0)
                 progress.update(task, total=done, completed=done)
         console.print(summary(stats, spec, seed))
-        return stats
+        with console.status("Making the demo's agencies and users"):
+            try:
+                sign_ins = load_demo_users(
+                    db, identity_policy(settings), seed=seed, force_code=settings.force_code
+                )
+                shared = share_demo_events(db, force_code=settings.force_code)
+            except (DemoUsersError, BluelightError) as exc:
+                console.print(Text(str(exc), style="red"))
+                raise typer.Exit(2) from exc
+        console.print(
+            f"{len(sign_ins)} demo users in {len({s.agency for s in sign_ins})} agencies; "
+            f"{len(shared)} shares of events with partner agencies"
+        )
+        return DemoLoad(stats=stats, sign_ins=sign_ins, shared=len(shared))
     finally:
         db.dispose()

@@ -284,6 +284,8 @@ def record(
         "id": row_id,
         "version": 1,
         "owner_agency": owner,
+        "classification": "OFFICIAL",
+        "restricted": False,
         "created_at": created_at,
         "created_by": created_by,
         "updated_at": created_at,

@@ -42,6 +42,7 @@ from bluelight.demo.generator import (
     stage_batches,
 )
 from bluelight.records.kinds import BY_NAME
+from bluelight.records.models import RecordGrant, RecordShare
 from bluelight.vocab.models import ForceCodeMapping
 
 CHANGE_LOG: Table = ChangeLogEntry.__table__  # type: ignore[assignment]  # a declarative table
@@ -51,8 +52,13 @@ TABLES: dict[str, Table] = {
     for name, kind in BY_NAME.items()
 }
 BY_TABLE: dict[str, Table] = {t.name: t for t in [*TABLES.values(), CHANGE_LOG]}
-# Emptied by a reset, children before parents (events refer to locations).
+# Emptied by a reset, children before parents (events refer to locations). Shares and grants
+# name records by id without a foreign key, so they go too, or they would outlive their record.
+SHARES: Table = RecordShare.__table__  # type: ignore[assignment]  # a declarative table
+GRANTS: Table = RecordGrant.__table__  # type: ignore[assignment]  # same
 RESET_ORDER: tuple[Table, ...] = (
+    SHARES,
+    GRANTS,
     CHANGE_LOG,
     TABLES["link"],
     TABLES["marker"],

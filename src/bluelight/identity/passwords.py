@@ -58,7 +58,7 @@ def common_passwords() -> frozenset[str]:
 
 
 def _fold(text: str) -> str:
-    # NFKC makes full-width and other compatibility forms ("Ｐａｓｓ") compare as plain letters.
+    # NFKC makes full-width and other compatibility forms compare as the plain letters they show.
     return unicodedata.normalize("NFKC", text).casefold()
 
 

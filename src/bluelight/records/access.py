@@ -11,13 +11,14 @@ A person or vehicle check, and any read of a restricted record, must give a reas
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from bluelight.audit import AuditError, AuditErrorCode, Justification
-from bluelight.identity import Actor, classifications_up_to
+from bluelight.identity import Actor, Classification, classifications_up_to
 from bluelight.identity.models import TeamMember
 from bluelight.records.errors import RecordError, RecordErrorCode
 from bluelight.records.kinds import Kind
@@ -43,8 +44,17 @@ def reason_needed(kind: Kind, why: Justification | None, *, restricted: bool = F
         )
 
 
-def _granted_clause(entity_id: Any, actor: Actor) -> ColumnElement[bool]:
-    user = uuid.UUID(actor.user_id) if actor.user_id not in ("system",) else None
+def _user_id(actor: Actor) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(actor.user_id)
+    except ValueError:
+        return None  # the platform itself ("system") is named on nothing
+
+
+def _granted_clause(entity_id: Any, user: Any) -> ColumnElement[bool]:
+    if user is None:
+        # Not ``== None``: that would be IS NULL, which every team's grant matches.
+        return false()
     teams = select(TeamMember.team_id).where(TeamMember.user_id == user)
     return exists(
         select(RecordGrant.id).where(
@@ -62,7 +72,7 @@ def visible(model: Any, actor: Actor, *, with_restricted: bool) -> ColumnElement
     allowed = [str(c) for c in classifications_up_to(actor.clearance)]
     restricted: ColumnElement[bool]
     if with_restricted:
-        restricted = or_(model.restricted.is_(False), _granted_clause(model.id, actor))
+        restricted = or_(model.restricted.is_(False), _granted_clause(model.id, _user_id(actor)))
     else:
         restricted = model.restricted.is_(False)
     return and_(
@@ -76,7 +86,8 @@ def is_granted(session: Session, entity_id: uuid.UUID, actor: Actor) -> bool:
     """Whether ``actor`` is named on a restricted record, directly or through a team."""
     if actor.user_id == "system":
         return True
-    return bool(session.execute(select(_granted_clause(entity_id, actor))).scalar())
+    user = _user_id(actor)
+    return bool(session.execute(select(_granted_clause(entity_id, user))).scalar())
 
 
 def check_row(
@@ -127,3 +138,68 @@ def check_classification(actor: Actor, classification: str) -> None:
             RecordErrorCode.CLASSIFICATION_ABOVE_CLEARANCE,
             f"you cannot mark a record {classification}: it is above your clearance",
         )
+
+
+# --- records shown inside another record ----------------------------------------------------
+# A person's read carries their warnings and addresses, a place's its warnings, and an event
+# shared with a partner the people linked to it and their warnings. Each of those is a record
+# of its own, with its own classification and restriction, and must not reach a reader who
+# could not read it directly. The statements are built once (they are on every officer's
+# check), so the condition reads its values from bind parameters that ``beside_params`` fills.
+
+_CLEARED = tuple((c, f"beside_{i}") for i, c in enumerate(Classification))
+
+
+def shown_beside(model: Any) -> ColumnElement[bool]:
+    """The condition on a record shown inside another one's read: owned by the same agency,
+    classified within the reader's clearance, and not restricted unless the reader is named
+    on it and gave a reason. Execute it with ``beside_params``."""
+    return and_(
+        model.owner_agency == bindparam("beside_agency"),
+        or_(*(model.classification == bindparam(name) for _, name in _CLEARED)),
+        or_(model.restricted.is_(False), _granted_clause(model.id, bindparam("beside_user"))),
+    )
+
+
+def beside_params(
+    actor: Actor, *, with_restricted: bool, owner: str | None = None
+) -> Mapping[str, Any]:
+    """The values of ``shown_beside`` for ``actor`` reading records owned by ``owner`` (by
+    default the actor's own agency: a partner reads another agency's shared event).
+
+    ``with_restricted``: the request gave a reason, so restricted records the actor is named
+    on may be shown. A partner is never named on another agency's record.
+    """
+    cleared = set(classifications_up_to(actor.clearance))
+    params: dict[str, Any] = {
+        "beside_agency": owner or actor.agency,
+        # A NULL never equals a grant's user: nothing restricted is shown.
+        "beside_user": _user_id(actor)
+        if with_restricted and owner in (None, actor.agency)
+        else None,
+    }
+    for classification, name in _CLEARED:
+        # NULL matches no classification: one above the clearance is never shown.
+        params[name] = str(classification) if classification in cleared else None
+    return params
+
+
+def version_shown(
+    session: Session | Any,
+    record_id: uuid.UUID,
+    snapshot: Mapping[str, Any],
+    actor: Actor,
+    why: Justification | None,
+) -> bool:
+    """Whether an old version of a record, that ``actor`` may read as it is now, may be shown.
+
+    A record classified lower, or unrestricted, after sensitive details were taken out of it
+    must not hand them back through its history: a version classified above the reader's
+    clearance is withheld, and so is one that was restricted, unless the reader is named on
+    the record now and gave a reason.
+    """
+    if not actor.cleared_for(str(snapshot.get("classification", Classification.OFFICIAL))):
+        return False
+    if snapshot.get("restricted"):
+        return why is not None and is_granted(session, record_id, actor)
+    return True

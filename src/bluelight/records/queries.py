@@ -12,12 +12,19 @@ import msgspec
 from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from bluelight.audit import Action, AuditWriter, Draft, Justification, Outcome, draft
+from bluelight.audit import Action, AuditError, AuditWriter, Draft, Justification, Outcome, draft
 from bluelight.db import ChangeLogEntry, Database
 from bluelight.identity import Actor
 from bluelight.kernel import BluelightError, new_id, utcnow
 from bluelight.kernel.paging import CursorError, decode_cursor, encode_cursor
-from bluelight.records.access import check_row, reason_needed, visible
+from bluelight.records.access import (
+    beside_params,
+    check_row,
+    reason_needed,
+    shown_beside,
+    version_shown,
+    visible,
+)
 from bluelight.records.errors import RecordError, RecordErrorCode
 from bluelight.records.kinds import BY_NAME, Kind
 from bluelight.records.models import Link, Location, RecordColumns, WarningMarker
@@ -43,7 +50,7 @@ def _extras_for(where_marker: Any, where_link: Any) -> tuple[Select[Any], Select
         WarningMarker.marker,
         WarningMarker.detail,
         WarningMarker.review_date,
-    ).where(where_marker, WarningMarker.deleted_at.is_(None))
+    ).where(where_marker, WarningMarker.deleted_at.is_(None), shown_beside(WarningMarker))
     addresses: Any = (
         select(
             Link.from_id,
@@ -67,6 +74,8 @@ def _extras_for(where_marker: Any, where_link: Any) -> tuple[Select[Any], Select
             or_(*(Link.link_type == t for t in ADDRESS_LINKS)),
             Link.deleted_at.is_(None),
             Location.deleted_at.is_(None),
+            shown_beside(Link),
+            shown_beside(Location),
         )
     )
     return markers, addresses
@@ -95,13 +104,13 @@ def address_line(loc: Any) -> str:
 
 
 def _extras(
-    conn: Connection, kind: Kind, ids: Sequence[uuid.UUID]
+    conn: Connection, kind: Kind, ids: Sequence[uuid.UUID], beside: Mapping[str, Any]
 ) -> dict[str, dict[uuid.UUID, list[Any]]]:
     params: dict[str, Any]
     if len(ids) == 1:
-        statements, params = _single(kind.name), {"rid": ids[0]}
+        statements, params = _single(kind.name), {"rid": ids[0], **beside}
     else:
-        statements, params = _many(kind.name), {"ids": list(ids)}
+        statements, params = _many(kind.name), {"ids": list(ids), **beside}
     markers: dict[uuid.UUID, list[Any]] = {}
     for m in conn.execute(statements.markers, params):
         markers.setdefault(m.subject_id, []).append(
@@ -124,14 +133,26 @@ def _extras(
     return {"markers": markers, "addresses": addresses}
 
 
-def to_reads(conn: Connection | Session, kind: Kind, rows: Sequence[Any]) -> list[Any]:
+def to_reads(
+    conn: Connection | Session,
+    kind: Kind,
+    rows: Sequence[Any],
+    *,
+    actor: Actor,
+    with_restricted: bool = False,
+) -> list[Any]:
     """Rows (ORM objects or Core rows) as their read type, with the related facts an officer
-    needs beside them: a person's or a place's warning markers, a person's addresses."""
+    needs beside them: a person's or a place's warning markers, a person's addresses.
+
+    Only the markers and addresses ``actor`` could read directly are shown (restricted ones
+    only ``with_restricted``, when the request gave a reason): see ``access.shown_beside``.
+    """
     reads = [msgspec.convert(row, kind.read, from_attributes=True) for row in rows]
     if not rows or kind.name not in ("person", "location"):
         return reads
     connection = conn.connection() if isinstance(conn, Session) else conn
-    extras = _extras(connection, kind, [row.id for row in rows])
+    beside = beside_params(actor, with_restricted=with_restricted)
+    extras = _extras(connection, kind, [row.id for row in rows], beside)
     return [
         msgspec.structs.replace(read, **{k: v.get(row.id, []) for k, v in extras.items()})
         for read, row in zip(reads, rows, strict=True)
@@ -248,7 +269,7 @@ def get_record(
     with db.connect() as conn:
         row = conn.execute(_single(kind.name).one, {"rid": record_id}).first()
         _consult_row(conn, audit, kind, record_id, row, actor=actor, why=why, what="read")
-        read = to_reads(conn, kind, [row])[0]
+        read = to_reads(conn, kind, [row], actor=actor, with_restricted=why is not None)[0]
     audit.write(_consultation(kind, actor, [record_id], why))
     return read
 
@@ -323,7 +344,16 @@ def list_records(
         RecordError: INVALID_FILTER, INVALID_CURSOR.
         AuditError: REASON_REQUIRED for a list of persons or vehicles without a reason.
     """
-    reason_needed(kind, why)
+    try:
+        reason_needed(kind, why)
+    except AuditError as exc:
+        # A refused check is a denied attempt, and denied attempts are audited.
+        audit.write(
+            _consultation(
+                kind, actor, [], why, "listed", outcome=Outcome.DENIED, detail={"code": exc.code}
+            )
+        )
+        raise
     model: Any = kind.model
     stmt = _filtered(kind, select(model), filters, db.dialect)
     stmt = stmt.where(visible(model, actor, with_restricted=why is not None))
@@ -339,7 +369,7 @@ def list_records(
         rows = list(session.scalars(stmt))
         more = len(rows) > limit
         rows = rows[:limit]
-        items = to_reads(session, kind, rows)
+        items = to_reads(session, kind, rows, actor=actor, with_restricted=why is not None)
         # Read the last id before the session ends: its rollback expires every loaded row.
         next_cursor = encode_cursor(rows[-1].id) if more else None
     if items:
@@ -383,7 +413,13 @@ def record_history(
             .where(ChangeLogEntry.entity_type == kind.name, ChangeLogEntry.entity_id == record_id)
             .order_by(ChangeLogEntry.seq)
         )
-        history = [msgspec.convert(r, ChangeRead, from_attributes=True) for r in rows]
+        # Versions from before the record was classified lower or unrestricted may hold what
+        # was taken out of it: access.version_shown withholds them from who may not see them.
+        history = [
+            msgspec.convert(r, ChangeRead, from_attributes=True)
+            for r in rows
+            if version_shown(session, record_id, r.snapshot, actor, why)
+        ]
     audit.write(_consultation(kind, actor, [record_id], why, "history-read"))
     return history
 

@@ -103,7 +103,7 @@ def _log(
     actor: Actor,
     reason: str | None,
 ) -> Any:
-    read = to_reads(session, kind, [row])[0]
+    read = to_reads(session, kind, [row], actor=actor)[0]
     snapshot = msgspec.to_builtins(read)
     for extra in DERIVED_EXTRAS:
         snapshot.pop(extra, None)
@@ -120,6 +120,14 @@ def _log(
         )
     )
     return read
+
+
+def log_change(
+    session: Session, kind: Kind, row: RecordColumns, *, action: str, actor: Actor
+) -> None:
+    """Append ``row`` as it now stands to the change log, in the caller's transaction: for a
+    change made outside this module (who may see a record), so history and sync see it too."""
+    _log(session, kind, row, action=action, actor=actor, reason=None)
 
 
 def _flush(session: Session, kind: Kind, record_id: uuid.UUID) -> None:
@@ -291,7 +299,7 @@ def update_record(
         _unique_reference(session, kind, content, record_id)
         new_columns = _columns(kind, content)
         if all(getattr(row, k) == v for k, v in new_columns.items()):
-            return to_reads(session, kind, [row])[0]
+            return to_reads(session, kind, [row], actor=actor)[0]
         for k, v in new_columns.items():
             setattr(row, k, v)
         row.version += 1
@@ -481,5 +489,6 @@ __all__ = [
     "delete_record",
     "import_records",
     "insert_record",
+    "log_change",
     "update_record",
 ]

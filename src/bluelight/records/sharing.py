@@ -11,17 +11,17 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bluelight.audit import Action, AuditWriter, Justification, Outcome, append, draft
 from bluelight.db import Database
-from bluelight.identity import Actor, ShareLevel, classifications_up_to
+from bluelight.identity import Actor, Classification, ShareLevel, classifications_up_to
 from bluelight.identity.models import Agency, Team, User
 from bluelight.kernel import new_id, utcnow
 from bluelight.kernel.paging import CursorError, decode_cursor, encode_cursor
-from bluelight.records.access import check_row
+from bluelight.records.access import beside_params, check_row, is_granted, shown_beside
 from bluelight.records.errors import RecordError, RecordErrorCode
 from bluelight.records.kinds import BY_NAME, Kind
 from bluelight.records.models import (
@@ -37,13 +37,14 @@ from bluelight.records.schemas import (
     AccessChange,
     AccessRead,
     Hazard,
+    ShareCreate,
     SharedEvent,
     SharedPage,
     SharedPerson,
     SharedPlace,
-    ShareCreate,
     ShareRead,
 )
+from bluelight.records.services import log_change
 from bluelight.vocab import code_list
 
 SHAREABLE = frozenset({"event"})
@@ -92,12 +93,28 @@ def _label(list_name: str, code: str) -> str:
     return entry.label if entry else code
 
 
-def _full_view(session: Session, event: Event) -> SharedEvent:
+def _full_view(session: Session, event: Event, actor: Actor) -> SharedEvent:
+    """Everything a full share shows of ``event`` to ``actor`` (a partner's user), before
+    ``project`` cuts it to the share's level.
+
+    The place, the people and the warnings are records of their own: each is shown only if
+    the partner could be shown it at all (``access.shown_beside``: not restricted, within the
+    partner's clearance, the event owner's own record). Sharing an event is not sharing a
+    restricted person linked to it.
+    """
+    beside = beside_params(actor, with_restricted=False, owner=event.owner_agency)
     place: SharedPlace | None = None
     hazards: list[Hazard] = []
     if event.location_id is not None:
-        loc = session.get(Location, event.location_id)
-        if loc is not None and loc.deleted_at is None:
+        loc = session.scalars(
+            select(Location).where(
+                Location.id == event.location_id,
+                Location.deleted_at.is_(None),
+                shown_beside(Location),
+            ),
+            beside,
+        ).first()
+        if loc is not None:
             place = msgspec.convert(loc, SharedPlace, from_attributes=True)
             hazards += [
                 Hazard(
@@ -107,9 +124,14 @@ def _full_view(session: Session, event: Event) -> SharedEvent:
                     detail=m.detail,
                 )
                 for m in session.scalars(
-                    select(WarningMarker).where(
-                        WarningMarker.subject_id == loc.id, WarningMarker.deleted_at.is_(None)
+                    select(WarningMarker)
+                    .where(
+                        WarningMarker.subject_id == loc.id,
+                        WarningMarker.deleted_at.is_(None),
+                        shown_beside(WarningMarker),
                     )
+                    .order_by(WarningMarker.id),
+                    beside,
                 )
             ]
     people = session.execute(
@@ -119,7 +141,11 @@ def _full_view(session: Session, event: Event) -> SharedEvent:
             or_(Link.to_id == event.id, Link.from_id == event.id),
             Link.deleted_at.is_(None),
             Person.deleted_at.is_(None),
+            shown_beside(Link),
+            shown_beside(Person),
         )
+        .order_by(Person.id),
+        beside,
     ).all()
     persons = [
         SharedPerson(
@@ -140,10 +166,14 @@ def _full_view(session: Session, event: Event) -> SharedEvent:
                 detail=m.detail,
             )
             for m in session.scalars(
-                select(WarningMarker).where(
+                select(WarningMarker)
+                .where(
                     WarningMarker.subject_id.in_([p.id for p in persons]),
                     WarningMarker.deleted_at.is_(None),
+                    shown_beside(WarningMarker),
                 )
+                .order_by(WarningMarker.id),
+                beside,
             )
         ]
     return SharedEvent(
@@ -223,12 +253,10 @@ def read_shared(
             or found[0].classification not in allowed
             or found[0].restricted
         ):
-            audit.write(
-                _consulted(actor, [str(record_id)], why, outcome=Outcome.DENIED)
-            )
+            audit.write(_consulted(actor, [str(record_id)], why, outcome=Outcome.DENIED))
             raise _not_shared(record_id)
         event, level = found
-        view = project(_full_view(session, event), ShareLevel(level))
+        view = project(_full_view(session, event, actor), ShareLevel(level))
     audit.write(_consulted(actor, [str(record_id)], why, detail={"level": level}))
     return view
 
@@ -274,7 +302,7 @@ def list_shared(
         rows = session.execute(stmt.order_by(Event.id).limit(limit + 1)).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [project(_full_view(session, e), ShareLevel(level)) for e, level in rows]
+        items = [project(_full_view(session, e, actor), ShareLevel(level)) for e, level in rows]
     if items:
         audit.write(_consulted(actor, [str(i.id) for i in items], why))
     return SharedPage(
@@ -299,9 +327,7 @@ def _share_read(s: RecordShare) -> ShareRead:
 def _own_record(session: Session, kind: Kind, record_id: uuid.UUID, actor: Actor) -> Any:
     row: Any = session.get(kind.model, record_id, with_for_update=True)
     if row is None or row.deleted_at is not None:
-        raise RecordError(
-            RecordErrorCode.RECORD_NOT_FOUND, f"no {kind.name} with id {record_id}"
-        )
+        raise RecordError(RecordErrorCode.RECORD_NOT_FOUND, f"no {kind.name} with id {record_id}")
     check_row(session, kind, row, actor, None, reading=False)
     return row
 
@@ -348,6 +374,7 @@ def share_record(
             )
         ).scalar_one_or_none()
         before = None if share is None or share.revoked_at else share.level
+        reason = f"{why.code}: {why.text}"[:500] if why.text else why.code
         if share is None:
             share = RecordShare(
                 id=new_id(),
@@ -357,12 +384,14 @@ def share_record(
                 level=data.level,
                 shared_at=now,
                 shared_by=actor.username,
+                reason=reason,
             )
             session.add(share)
         else:
             share.level = data.level
             share.shared_at = now
             share.shared_by = actor.username
+            share.reason = reason
             share.revoked_at = None
             share.revoked_by = None
         try:
@@ -469,12 +498,121 @@ def _grants(session: Session, record_id: uuid.UUID) -> tuple[list[str], list[str
     return list(users), list(teams)
 
 
+def _end_shares(
+    session: Session, kind: Kind, record_id: uuid.UUID, actor: Actor, now: Any
+) -> list[str]:
+    """Revoke every live share of a record; the agencies it was shared with."""
+    live = list(
+        session.scalars(
+            select(RecordShare).where(
+                RecordShare.entity_type == kind.name,
+                RecordShare.entity_id == record_id,
+                RecordShare.revoked_at.is_(None),
+            )
+        )
+    )
+    for share in live:
+        share.revoked_at = now
+        share.revoked_by = actor.username
+    return sorted(share.agency_code for share in live)
+
+
+def _name_grantees(
+    session: Session,
+    kind: Kind,
+    row: Any,
+    users: list[str] | None,
+    teams: list[str] | None,
+    *,
+    actor: Actor,
+    now: Any,
+) -> dict[str, list[str]] | None:
+    """Replace the users and teams named on a record (None: leave a list as it is); the new
+    lists if they changed. A restricted record always names the actor.
+
+    Raises:
+        RecordError: GRANTEE_NOT_FOUND (not a user or team of the actor's agency).
+    """
+    agency_id = session.execute(select(Agency.id).where(Agency.code == actor.agency)).scalar_one()
+    if (
+        row.restricted
+        and users is None
+        and teams is None
+        and not is_granted(session, row.id, actor)
+    ):
+        # Restricting without naming anyone: keep whoever is named (a restriction lifted
+        # earlier keeps its list) and add the actor below.
+        users = _grants(session, row.id)[0]
+    if users is not None or teams is not None:
+        before = _grants(session, row.id)
+        wanted_users = sorted({u.lower() for u in (users if users is not None else before[0])})
+        if row.restricted and actor.username not in wanted_users and actor.user_id != "system":
+            wanted_users.append(actor.username)
+        wanted_teams = sorted(set(teams if teams is not None else before[1]))
+        user_ids = dict(
+            session.execute(
+                select(User.username, User.id).where(
+                    User.username.in_(wanted_users), User.agency_id == agency_id
+                )
+            ).all()
+        )
+        team_ids = dict(
+            session.execute(
+                select(Team.name, Team.id).where(
+                    Team.name.in_(wanted_teams), Team.agency_id == agency_id
+                )
+            ).all()
+        )
+        missing = [u for u in wanted_users if u not in user_ids] + [
+            t for t in wanted_teams if t not in team_ids
+        ]
+        if missing:
+            raise RecordError(
+                RecordErrorCode.GRANTEE_NOT_FOUND,
+                f"not users or teams of your agency: {', '.join(missing)}",
+                missing=missing,
+            )
+        session.execute(delete(RecordGrant).where(RecordGrant.entity_id == row.id))
+        session.add_all(
+            RecordGrant(
+                id=new_id(),
+                entity_type=kind.name,
+                entity_id=row.id,
+                user_id=uid,
+                team_id=None,
+                granted_at=now,
+                granted_by=actor.username,
+            )
+            for uid in user_ids.values()
+        )
+        session.add_all(
+            RecordGrant(
+                id=new_id(),
+                entity_type=kind.name,
+                entity_id=row.id,
+                user_id=None,
+                team_id=tid,
+                granted_at=now,
+                granted_by=actor.username,
+            )
+            for tid in team_ids.values()
+        )
+        after = (sorted(user_ids), sorted(team_ids))
+        if after != (sorted(before[0]), sorted(before[1])):
+            return {"users": after[0], "teams": after[1]}
+    return None
+
+
 def change_access(
     db: Database, kind: Kind, record_id: uuid.UUID, data: AccessChange, *, actor: Actor
 ) -> AccessRead:
     """Change a record's classification, restriction and named users and teams.
 
-    The actor stays named on a record they restrict, so no one locks themselves out.
+    The actor stays named on a record they restrict, so no one locks themselves out. A
+    record restricted, or classified higher, stops being shared: its partners were shown it
+    as it was, and its owner must decide again whether to share it (the shares end in a
+    disclosure entry of their own). The change is a new version of the record, in the change
+    log, so its history and devices that sync it see who may now see it.
 
     Raises:
         RecordError: RECORD_NOT_FOUND, VERSION_CONFLICT, CLASSIFICATION_ABOVE_CLEARANCE,
@@ -487,9 +625,11 @@ def change_access(
             raise RecordError(
                 RecordErrorCode.VERSION_CONFLICT,
                 f"{kind.name} {record_id} is at version {row.version}, not {data.version}",
+                id=str(record_id),
                 current_version=row.version,
             )
         changes: dict[str, Any] = {}
+        narrowed = False
         if data.classification is not msgspec.UNSET and data.classification != row.classification:
             if not actor.cleared_for(data.classification):
                 raise RecordError(
@@ -497,96 +637,53 @@ def change_access(
                     f"you cannot mark a record {data.classification}",
                 )
             changes["classification"] = [row.classification, data.classification]
+            narrowed |= (
+                Classification(data.classification).rank > Classification(row.classification).rank
+            )
             row.classification = data.classification
         if data.restricted is not msgspec.UNSET and data.restricted != row.restricted:
             changes["restricted"] = [row.restricted, data.restricted]
+            narrowed |= data.restricted
             row.restricted = data.restricted
-        agency_id = session.execute(
-            select(Agency.id).where(Agency.code == actor.agency)
-        ).scalar_one()
         users = data.users if data.users is not msgspec.UNSET else None
         teams = data.teams if data.teams is not msgspec.UNSET else None
-        if row.restricted and users is None and teams is None:
-            users_now, teams_now = _grants(session, record_id)
-            if not users_now and not teams_now:
-                users = [actor.username]
-        if users is not None or teams is not None:
-            before = _grants(session, record_id)
-            wanted_users = sorted({u.lower() for u in (users if users is not None else before[0])})
-            if row.restricted and actor.username not in wanted_users and actor.user_id != "system":
-                wanted_users.append(actor.username)
-            wanted_teams = sorted(set(teams if teams is not None else before[1]))
-            user_ids = dict(
-                session.execute(
-                    select(User.username, User.id).where(
-                        User.username.in_(wanted_users), User.agency_id == agency_id
-                    )
-                ).all()
-            )
-            team_ids = dict(
-                session.execute(
-                    select(Team.name, Team.id).where(
-                        Team.name.in_(wanted_teams), Team.agency_id == agency_id
-                    )
-                ).all()
-            )
-            missing = [u for u in wanted_users if u not in user_ids] + [
-                t for t in wanted_teams if t not in team_ids
-            ]
-            if missing:
-                raise RecordError(
-                    RecordErrorCode.GRANTEE_NOT_FOUND,
-                    f"not users or teams of your agency: {', '.join(missing)}",
-                    missing=missing,
-                )
-            session.execute(RecordGrant.__table__.delete().where(RecordGrant.entity_id == record_id))
-            session.add_all(
-                RecordGrant(
-                    id=new_id(),
-                    entity_type=kind.name,
-                    entity_id=record_id,
-                    user_id=uid,
-                    team_id=None,
-                    granted_at=now,
-                    granted_by=actor.username,
-                )
-                for uid in user_ids.values()
-            )
-            session.add_all(
-                RecordGrant(
-                    id=new_id(),
-                    entity_type=kind.name,
-                    entity_id=record_id,
-                    user_id=None,
-                    team_id=tid,
-                    granted_at=now,
-                    granted_by=actor.username,
-                )
-                for tid in team_ids.values()
-            )
-            after = (sorted(user_ids), sorted(team_ids))
-            if after != (sorted(before[0]), sorted(before[1])):
-                changes["grants"] = {"users": after[0], "teams": after[1]}
+        grants = _name_grantees(session, kind, row, users, teams, actor=actor, now=now)
+        if grants is not None:
+            changes["grants"] = grants
         if changes:
             row.version += 1
             row.updated_at = now
             row.updated_by = actor.username
             session.flush()
-            append(
-                session,
-                [
+            log_change(session, kind, row, action="access", actor=actor)
+            drafts = [
+                draft(
+                    actor,
+                    Action.ALTERATION,
+                    f"records:{kind.name}:access-changed",
+                    at=now,
+                    id=new_id(),
+                    subject_type=kind.name,
+                    subject_ids=[str(record_id)],
+                    detail={"changes": changes},
+                )
+            ]
+            ended = _end_shares(session, kind, record_id, actor, now) if narrowed else []
+            if ended:
+                drafts.append(
                     draft(
                         actor,
-                        Action.ALTERATION,
-                        f"records:{kind.name}:access-changed",
+                        Action.DISCLOSURE,
+                        f"records:{kind.name}:share-revoked",
                         at=now,
                         id=new_id(),
                         subject_type=kind.name,
                         subject_ids=[str(record_id)],
-                        detail={"changes": changes},
+                        recipients=ended,
+                        detail={"because": sorted(k for k in changes if k != "grants")},
                     )
-                ],
-            )
+                )
+            append(session, drafts)
         users_now, teams_now = _grants(session, record_id)
         return AccessRead(
             id=row.id,

@@ -92,7 +92,9 @@ async def permission_guard(
     if handler.opt.get("public"):
         return
     permission = handler.opt.get("permission")
-    actor = connection.user
+    # Litestar skips authentication for OPTIONS, leaving no user in the scope: read it from
+    # the scope, since ``connection.user`` raises there (a 500 instead of the closed route).
+    actor = connection.scope.get("user")
     if isinstance(permission, Permission) and isinstance(actor, Actor) and actor.may(permission):
         return
     if isinstance(actor, Actor):

@@ -87,7 +87,10 @@ def _validation_problem(message: str, source: str | None, key: str | None) -> Pr
 
 
 def handle_bluelight_error(_request: Request[Any, Any, Any], exc: BluelightError) -> Response[Any]:
-    return problem_response(exc.problem())
+    problem = exc.problem()
+    # RFC 9110: a 401 says how to authenticate.
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    return problem_response(problem, headers)
 
 
 def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

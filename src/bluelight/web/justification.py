@@ -49,4 +49,10 @@ def justification(request: Request[Any, Any, Any]) -> Justification | None:
         raise AuditError(
             AuditErrorCode.UNKNOWN_REASON, f"the reason text is longer than {MAX_TEXT} characters"
         )
+    if text is not None and "\x00" in text:
+        # PostgreSQL cannot store it: the audit write would fail, and with it every entry
+        # committed alongside (group commit), so it is refused here as the client's mistake.
+        raise AuditError(
+            AuditErrorCode.UNKNOWN_REASON, "the reason text holds a NUL character (U+0000)"
+        )
     return Justification(code=entry.code, text=text or None)

@@ -1,13 +1,22 @@
-// The back office page: sign-in, messages, the progress indicator, and which view shows.
+// The back office page: the session, messages, the progress indicator, and which view shows.
 
-import { ApiError, catalogue, health, onBusy, token } from "./api.js";
+import { ApiError, auth, health, onBusy, token, wipeStorage } from "./api.js";
+import { initReason, loadReasons, refused, resetReason } from "./reason.js";
 import { closeRecord, showRecord } from "./records.js";
 import { route } from "./kinds.js";
 import { focusResult, initSearch, resetSearch } from "./search.js";
+import { hideSignIn, initSignIn, sentence, showSignIn } from "./signin.js";
 import { forget } from "./vocab.js";
 
 const $ = (id) => document.getElementById(id);
 let lastOpened = null;
+
+const SESSION_ENDED = {
+  TOKEN_EXPIRED: "Your session timed out. Sign in again to carry on.",
+  TOKEN_REVOKED: "Your session has ended. Sign in again to carry on.",
+  TOKEN_INVALID: "Your session is no longer valid. Sign in again to carry on.",
+  AUTH_REQUIRED: "Sign in to carry on.",
+};
 
 // --- messages --------------------------------------------------------------------------------
 
@@ -22,75 +31,106 @@ const ui = {
   status(text) {
     $("status").textContent = text;
   },
-  /** Show an error in the live region. */
+  /** Show an error in the live region (as text: never markup, never a raw response). */
   error(text) {
     const box = $("message");
     box.classList.add("message--error");
     box.textContent = text;
   },
-  /** Show an API failure; a refused token sends the user back to sign in. */
+  /** Show an API failure; a refused session sends the user back to sign in. */
   fail(err) {
     if (err?.name === "AbortError") return;
-    if (err instanceof ApiError && err.status === 401) {
-      signOut({ keepMessage: true });
-      ui.error(`Sign in again: ${err.detail}`);
-      $("token").focus();
+    if (err instanceof ApiError && err.code === "DEVICE_REVOKED") {
+      deviceRevoked();
       return;
     }
-    ui.error(err instanceof ApiError ? err.detail : "Something went wrong in this page; reload it and try again.");
+    if (err instanceof ApiError && err.status === 401) {
+      endSession();
+      ui.error(SESSION_ENDED[err.code] || `${sentence(err.detail)} Sign in again.`);
+      return;
+    }
+    if (err instanceof ApiError && err.code === "REASON_REQUIRED") {
+      ui.error("This check needs a reason: choose one under “Reason for checks”, describe it, and try again.");
+      refused();
+      return;
+    }
+    if (err instanceof ApiError && err.code === "UNKNOWN_REASON") {
+      ui.error(`${sentence(err.detail)} Choose a reason from the list and try again.`);
+      refused();
+      return;
+    }
+    ui.error(err instanceof ApiError ? sentence(err.detail) : "Something went wrong in this page; reload it and try again.");
     if (!(err instanceof ApiError)) console.error(err);
   },
 };
 
-// --- signing in and out ------------------------------------------------------------------------
+// --- the session -----------------------------------------------------------------------------
 
-function showSignedIn(signedIn) {
-  $("sign-in").hidden = signedIn;
-  $("workspace").hidden = !signedIn;
-  $("session").hidden = !signedIn;
+function showWorkspace(open) {
+  $("workspace").hidden = !open;
+  $("session").hidden = !open;
+  if (!open) $("who").textContent = "";
 }
 
-async function signIn(event) {
-  event.preventDefault();
-  const field = $("token");
-  const value = field.value.trim();
-  if (!value) {
-    field.setAttribute("aria-invalid", "true");
-    ui.error("Enter the access token.");
-    field.focus();
-    return;
-  }
-  field.removeAttribute("aria-invalid");
-  ui.clear();
-  token.set(value);
-  try {
-    await catalogue(); // proves the token before the workspace opens
-  } catch (err) {
-    token.clear();
-    ui.fail(err);
-    return;
-  }
-  field.value = "";
-  showSignedIn(true);
-  ui.status("Signed in.");
-  if (route(location.hash)) await openRoute();
-  else document.querySelector(".search-form:not([hidden]) input")?.focus();
-}
-
-function signOut({ keepMessage = false } = {}) {
+/** Forget the session and everything it showed, and return to step one of signing in. */
+function endSession() {
   token.clear();
   forget();
   resetSearch();
+  resetReason();
   closeRecord();
   $("record").hidden = true;
   $("search").hidden = false;
-  showSignedIn(false);
-  if (!keepMessage) {
-    // The next person to sign in at this tab starts from the search, not this record.
-    history.replaceState(null, "", location.pathname);
-    ui.clear();
-    ui.status("Signed out.");
-    $("token").focus();
+  showWorkspace(false);
+  // The next person to sign in at this tab starts from the search, not this record.
+  history.replaceState(null, "", location.pathname);
+  showSignIn();
+}
+
+/** The server revoked this device: wipe what the browser holds and say so. */
+function deviceRevoked() {
+  endSession();
+  wipeStorage();
+  ui.error(
+    "This device has been revoked, so Bluelight has wiped everything it kept in this browser. " +
+      "Speak to your supervisor before you sign in again.",
+  );
+}
+
+async function describeUser() {
+  try {
+    const me = await auth.me();
+    const u = me.user;
+    $("who").textContent = `Signed in as ${u.display_name} (${u.username}), ${u.agency}`;
+  } catch (err) {
+    ui.fail(err);
+  }
+}
+
+async function opened() {
+  showWorkspace(true);
+  ui.status("Signed in.");
+  const reasons = loadReasons().catch(ui.fail);
+  await describeUser();
+  if (!token.get()) return; // the session was refused meanwhile
+  await reasons;
+  if (route(location.hash)) await openRoute();
+  else $("reason-code").focus();
+}
+
+async function signOut() {
+  // Forget the session here first, so nothing that happens next (a reload, a closed tab)
+  // can bring it back; then tell the server to end it (keepalive outlives the page).
+  const bearer = token.get();
+  endSession();
+  ui.clear();
+  ui.status("Signed out.");
+  if (!bearer) return;
+  try {
+    await auth.signOut(bearer);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "DEVICE_REVOKED") deviceRevoked();
+    // Any other failure: the token is forgotten here all the same, and times out there.
   }
 }
 
@@ -133,14 +173,19 @@ function start() {
     $("progress").hidden = !busy;
     $("main").setAttribute("aria-busy", String(busy));
   });
-  $("sign-in-form").addEventListener("submit", signIn);
-  $("sign-out").addEventListener("click", () => signOut());
+  initSignIn(ui, opened, deviceRevoked);
+  initReason();
+  $("reason-form").addEventListener("submit", (event) => event.preventDefault());
+  $("sign-out").addEventListener("click", signOut);
   initSearch(ui);
   window.addEventListener("hashchange", openRoute);
   describeServer();
-  const signedIn = Boolean(token.get());
-  showSignedIn(signedIn);
-  if (signedIn) openRoute();
+  if (token.get()) {
+    hideSignIn();
+    opened();
+  } else {
+    showSignIn({ focus: false });
+  }
   document.documentElement.dataset.ready = "true";
 }
 

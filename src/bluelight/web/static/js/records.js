@@ -46,6 +46,9 @@ const META_FIELDS = new Set([
   "deletion_reason",
 ]);
 
+// Refusals the user can put right without leaving the view: give a reason, or reconnect.
+const RETRYABLE = new Set(["REASON_REQUIRED", "UNKNOWN_REASON", "NETWORK"]);
+
 let viewSeq = 0;
 const section = () => document.getElementById("record");
 
@@ -473,6 +476,11 @@ export async function showRecord(path, id, ui) {
   } catch (err) {
     if (mine !== viewSeq) return;
     replace(panel, backLink(), h("h2", { id: "record-title", tabindex: "-1" }, "Record not shown"));
+    if (RETRYABLE.has(err?.code)) {
+      const again = h("button", { type: "button", class: "button button--secondary" }, "Try again");
+      again.addEventListener("click", () => showRecord(path, id, ui));
+      panel.append(h("div", { class: "actions" }, again));
+    }
     ui.fail(err);
   } finally {
     if (mine === viewSeq) panel.removeAttribute("aria-busy");

@@ -4,6 +4,7 @@ import { records } from "./api.js";
 import { h, replace, table } from "./dom.js";
 import * as fmt from "./format.js";
 import { KINDS, href, titleOf } from "./kinds.js";
+import { given } from "./reason.js";
 import { label, need } from "./vocab.js";
 
 /** What each search form sends, and how its filters read in a caption. */
@@ -13,6 +14,9 @@ const FILTERS = {
   events: { reference: "reference" },
   locations: { postcode: "postcode" },
 };
+
+/** Searches that are checks on a person or a vehicle, which need a reason. */
+const CHECKS = new Set(["persons", "vehicles"]);
 
 const COLUMNS = {
   persons: { head: ["Name", "Born", "Warnings", "Address"], narrow: [3] },
@@ -149,6 +153,8 @@ function submitted(event) {
   event.preventDefault();
   const form = event.currentTarget;
   const path = form.dataset.kind;
+  // A person or vehicle check is refused without a reason: ask for it before sending.
+  if (CHECKS.has(path) && !given(ui)) return;
   const filters = {};
   for (const name of Object.keys(FILTERS[path])) {
     const value = form.elements[name].value.trim();

@@ -36,6 +36,11 @@ export function entry(list, code) {
   return loaded.get(list)?.get(code);
 }
 
+/** Every entry of a loaded list, in the list's order. */
+export function list(name) {
+  return [...(loaded.get(name)?.values() || [])];
+}
+
 /**
  * The label of `code` in `list` (already loaded with `need`); the code itself when the list
  * does not know it, so an unmapped or retired code is still shown rather than hidden.
