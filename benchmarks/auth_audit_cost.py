@@ -693,6 +693,18 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  (one straight 
             f"breakdown: authentication alone costs {1 - summary[AUTH_ONLY]['ratio']:.0%}, "
             f"audit alone {1 - summary[AUDIT_ONLY]['ratio']:.0%}"
         )
+    if CANDIDATE in summary:
+        console.print(
+            f"candidate ({args.candidate_src}): with/without {summary[CANDIDATE]['ratio']:.2f}, "
+            f"cost {1 - summary[CANDIDATE]['ratio']:.0%}"
+        )
+    # Server CPU per request moves less with the machine's other load than req/s does.
+    cpu = {name: figures["cpu_us_per_request"] for name, figures in summary.items()}
+    console.print(
+        f"server CPU per request: with {cpu[WITH]:,.0f} µs, without {cpu[WITHOUT]:,.0f} µs: "
+        f"authentication plus audit take {1 - cpu[WITHOUT] / cpu[WITH]:.0%} of the CPU of a "
+        "read with them"
+    )
     saved = write_json(
         "auth_audit_cost",
         {

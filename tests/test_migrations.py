@@ -48,7 +48,7 @@ from bluelight.vocab.services import import_mapping
 
 TABLES = {t.name for t in Base.metadata.sorted_tables}
 RECORD_TABLES = {kind.model.__tablename__ for kind in BY_NAME.values()} | {"change_log"}
-PASSWORD = "migrations test password"  # noqa: S105  (a test account's password)
+PASSWORD = "migrations test password"
 
 
 @pytest.fixture
@@ -153,7 +153,9 @@ def _populate(engine: Engine, keys: Path) -> dict[str, int]:
         db,
         BY_NAME["person"],
         person.id,
-        AccessChange(version=person.version, restricted=True, users=["pc.okafor"], teams=["burglary"]),
+        AccessChange(
+            version=person.version, restricted=True, users=["pc.okafor"], teams=["burglary"]
+        ),
         actor=actor,
     )
     TreeSigner(db, load_or_create_signing_key(keys / "audit-signing.pem")).sign()
@@ -220,7 +222,7 @@ def test_taking_identity_and_audit_away_keeps_the_records(fresh: Engine, tmp_pat
     assert "audit_entries" not in table_names(fresh)
     with fresh.connect() as conn:
         for table in RECORD_TABLES:
-            count = conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()  # noqa: S608  (a table name of ours)
+            count = conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
             assert count == counts[table], table
 
     # And upgrading again brings the records back as OFFICIAL and unrestricted

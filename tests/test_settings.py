@@ -48,13 +48,13 @@ def test_production_refuses_fast_password_hashing(tmp_path: Path) -> None:
 def test_production_hashes_passwords_in_full_by_default(tmp_path: Path) -> None:
     settings = Settings(env="production", data_dir=tmp_path)
     assert settings.is_production
-    assert settings.password_hash_cost == "standard"  # noqa: S105  (a cost, not a secret)
+    assert settings.password_hash_cost == "standard"
 
 
 def test_development_may_hash_passwords_fast_for_tests(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, password_hash_cost="fast")
     assert settings.env is Environment.DEVELOPMENT
-    assert settings.password_hash_cost == "fast"  # noqa: S105  (same)
+    assert settings.password_hash_cost == "fast"
 
 
 def test_settings_are_read_from_the_environment(
@@ -94,15 +94,13 @@ def _user(db: Database, tmp_path: Path, username: str, *, demo: bool) -> None:
     data = UserCreate(
         username=username,
         display_name=username,
-        password="a long enough password",  # noqa: S106  (a test account's password)
+        password="a long enough password",
         roles=[Role.OFFICER],
     )
     create_user(db, policy, data, actor=actor, demo=demo)
 
 
-def test_production_refuses_a_database_holding_the_demo_users(
-    db: Database, tmp_path: Path
-) -> None:
+def test_production_refuses_a_database_holding_the_demo_users(db: Database, tmp_path: Path) -> None:
     # Given a database holding a user of the demo, whose sign-in is published
     _user(db, tmp_path, "demo.officer", demo=True)
     production = Settings(env="production", data_dir=tmp_path)

@@ -258,16 +258,21 @@ def test_export_by_subject_answers_who_looked_at_this_person(keys: Path, db: Dat
     assert _exported_entry(db).subject_ids == [PERSON]
 
 
-def test_export_refuses_times_it_cannot_read_and_writes_nothing(keys: Path, db: Database) -> None:
+def test_export_refuses_bad_times_or_an_unwritable_file_and_writes_nothing(
+    keys: Path, db: Database
+) -> None:
     a_trail(db)
 
     unreadable = run("audit", "export", "--since", "last tuesday")
     backwards = run("audit", "export", "--since", "2026-03-02", "--until", "2026-03-01")
+    nowhere = run("audit", "export", "--output", str(keys / "no-such-folder" / "out.json"))
 
     assert unreadable.exit_code == 1
     assert "--since takes a date or time" in text(unreadable)
     assert backwards.exit_code == 1
     assert "--until must be after --since" in text(backwards)
+    assert nowhere.exit_code == 2
+    assert "no-such-folder" in text(nowhere)
     with db.read() as session:
         assert session.execute(select(func.count()).select_from(AuditEntry)).scalar_one() == 6
 

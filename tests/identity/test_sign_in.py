@@ -135,7 +135,7 @@ def _comparable(response: Any) -> tuple[int, dict[str, str], bytes]:
     return response.status_code, headers, response.content
 
 
-def test_unknown_user_wrong_password_and_locked_account_get_the_same_answer(
+def test_unknown_user_wrong_password_and_disabled_account_get_the_same_answer(
     door: Door, anonymous: TestClient[Any]
 ) -> None:
     # Given a user, and a disabled one
@@ -197,7 +197,7 @@ def test_an_unknown_user_costs_as_long_as_a_wrong_password(app_with: Any, door_o
 
 
 def test_five_failures_lock_the_account_until_an_administrator_releases_it(
-    door: Door, anonymous: TestClient[Any], trail: Trail, db: Database
+    door: Door, anonymous: TestClient[Any], trail: Trail
 ) -> None:
     # Given a user and their agency's administrator
     user = make_user(anonymous.app, "pc.locked", ["officer"])
@@ -238,7 +238,6 @@ def test_five_failures_lock_the_account_until_an_administrator_releases_it(
     assert released.json()["locked_until"] is None
     assert len(trail.tagged("identity:user:unlocked")) == 1
     assert door.start("pc.locked").status_code == 200
-    del db
 
 
 def test_failures_spread_beyond_the_window_do_not_lock(

@@ -389,7 +389,6 @@ def test_warnings_and_addresses_the_reader_may_not_see_are_left_out_of_a_persons
     )
     home = stored(client, "locations", location_payload(street="Home Street"))
     safe_house = stored(client, "locations", location_payload(street="Safe House Lane"))
-    restricted(client, "locations", safe_house, lead)
     hidden_link_place = stored(client, "locations", location_payload(street="Hidden Link Road"))
     sensitive_place = stored(
         client, "locations", location_payload(street="Sensitive Row", classification=SENSITIVE)
@@ -399,6 +398,7 @@ def test_warnings_and_addresses_the_reader_may_not_see_are_left_out_of_a_persons
     hidden_link = stored(
         client, "links", link_payload("person", person["id"], "location", hidden_link_place["id"])
     )
+    restricted(client, "locations", safe_house, lead)
     restricted(client, "links", hidden_link, lead)
     url = f"{API}/persons/{person['id']}"
 
@@ -438,6 +438,90 @@ def test_a_restricted_warning_on_a_place_needs_the_readers_reason(client) -> Non
     assert without.status_code == with_reason.status_code == 200
     assert without.json()["markers"] == []
     assert [m["detail"] for m in with_reason.json()["markers"]] == ["dogs"]
+
+
+def test_a_warning_or_link_about_a_restricted_record_is_kept_like_it(client) -> None:
+    # Given a restricted person, with a warning on them and a link to an event
+    lead = investigator(client)
+    person = stored(client, "persons", person_payload())
+    event = new_record(client, "events")
+    warning = stored(client, "markers", marker_payload(person["id"], detail="covert source"))
+    link = stored(client, "links", link_payload("person", person["id"], "event", event["id"]))
+    restricted(client, "persons", person, lead)
+    unnamed = officer(client)
+
+    # Then someone not named on the person can read neither, nor find them in lists
+    for path, record in (("markers", warning), ("links", link)):
+        url = f"{API}/{path}/{record['id']}"
+        assert_problem(client.get(url, headers=unnamed), 403, "RECORD_RESTRICTED")
+        assert_problem(client.get(f"{url}/history", headers=unnamed), 403, "RECORD_RESTRICTED")
+        change = {"version": 1, **A_CHANGE[path]}
+        assert_problem(client.patch(url, json=change, headers=unnamed), 403, "RECORD_RESTRICTED")
+        assert record["id"] not in listed(client, path, unnamed)
+        # and the investigator named on the person reads them with a reason
+        assert_problem(client.get(url, headers={**lead, **NO_REASON}), 400, "REASON_REQUIRED")
+        assert client.get(url, headers=lead).status_code == 200
+        assert record["id"] in listed(client, path, lead)
+        assert record["id"] not in listed(client, path, {**lead, **NO_REASON})
+    assert "covert source" not in client.get(f"{API}/markers", headers=unnamed).text
+
+
+def test_a_warning_about_a_record_above_the_readers_clearance_is_refused(client) -> None:
+    person = stored(client, "persons", person_payload(classification=SENSITIVE))
+    warning = stored(client, "markers", marker_payload(person["id"]))
+    headers = officer(client)
+
+    read = client.get(f"{API}/markers/{warning['id']}", headers=headers)
+
+    assert_problem(read, 403, "CLASSIFICATION_ABOVE_CLEARANCE")
+    assert warning["id"] not in listed(client, "markers", headers)
+
+
+def test_no_one_points_a_record_at_one_kept_from_them(client) -> None:
+    # Given a restricted person, event and place, and a person above an officer's clearance
+    lead = investigator(client)
+    person = new_record(client, "persons")
+    event = new_record(client, "events")
+    place = new_record(client, "locations")
+    for path, record in (("persons", person), ("events", event), ("locations", place)):
+        restricted(client, path, record, lead)
+    secret = new_record(client, "persons", classification=SENSITIVE)
+    mine = new_record(client, "persons")
+    headers = officer(client)
+    before = row_counts(client.app.state.database)
+
+    # When an officer not named on them points new records at them
+    attempts = {
+        "subject_id": [
+            client.post(f"{API}/markers", json=marker_payload(p["id"]), headers=headers)
+            for p in (person, secret)
+        ],
+        "to_id": [
+            client.post(
+                f"{API}/links",
+                json=link_payload("person", mine["id"], "event", event["id"]),
+                headers=headers,
+            )
+        ],
+        "location_id": [
+            client.post(
+                f"{API}/events", json=event_payload(location_id=place["id"]), headers=headers
+            )
+        ],
+    }
+
+    # Then each is refused as if the record were not there, and nothing is stored
+    for field, responses in attempts.items():
+        for response in responses:
+            body = assert_problem(response, 422, "REFERENCE_NOT_FOUND")
+            assert body["field"] == field
+    after = row_counts(client.app.state.database)
+    assert {t: after[t] for t in ("events", "links", "warning_markers")} == {
+        t: before[t] for t in ("events", "links", "warning_markers")
+    }
+    # while the investigator named on them may
+    named = client.post(f"{API}/markers", json=marker_payload(person["id"]), headers=lead)
+    assert named.status_code == 201, named.text
 
 
 # --- history after a record is opened up ----------------------------------------------------

@@ -105,7 +105,7 @@ def test_no_operation_of_the_openapi_document_answers_500(client) -> None:
 
             @settings(FUZZ, max_examples=6, phases=[Phase.explicit, Phase.generate])
             @given(case=operation.as_strategy(generation_mode=mode), aim=st.booleans())
-            def call(case: Any, aim: bool) -> None:  # noqa: FBT001  (a drawn flag)
+            def call(case: Any, aim: bool) -> None:
                 if aim:
                     _aim(case, targets)
                 response = case.call(headers=dict(client.headers))

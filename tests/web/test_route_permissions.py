@@ -1,12 +1,13 @@
 """The matrix of roles, routes and agencies.
 
 Every route declares the permission it needs (or that it is public). The routes are read from
-the app itself, so a route added tomorrow is in the matrix without touching this file. Then,
+the app itself, so a route added tomorrow is in the matrix without touching this file (a route
+outside the known families fails it until ``CALLS`` learns a plausible request for it). Then,
 with a signed-in user for every role:
 
 - every role lacking a route's permission is refused with 403 PERMISSION_DENIED, the refusal
   is audited, and nothing else is written;
-- every role holding it gets past the guard;
+- every role holding it is served: the same request succeeds;
 - a user of another police force holding every role finds none of our records: each read,
   change, deletion, history, access change and share of them is 404 RECORD_NOT_FOUND, and
   lists leave them out;
@@ -288,6 +289,7 @@ def world(
             agency = PARTNER if role in PARTNER_ROLES else FORCE
             world.headers[role] = world.signed_in([str(role)], agency=agency)
         world.outsider = world.signed_in([str(r) for r in Role], agency=OTHER_FORCE)
+        # A second partner agency, so that a share can name one that exists.
         world.signed_in(["partner_user"], agency=OTHER_PARTNER)
         world.records = {path: world.new_record(path) for path in KIND_PATHS}
         shared = client.post(
@@ -337,7 +339,6 @@ def call_for(world: World, endpoint: Endpoint, role: Role, *, own_target: bool) 
 
 
 def _vocab_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) -> Call:
-    del world, role, own_target
     url = _fill(endpoint.path, name="sex", force="WMP")
     csv = {"content": b"1,Male,M\n", "headers": {"Content-Type": "text/csv"}}
     return Call(endpoint.method, url, csv if endpoint.method == "PUT" else {})
@@ -353,7 +354,6 @@ def _auth_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) -
 
 
 def _users_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) -> Call:
-    del role
     method, path = endpoint.method, endpoint.path
     changes = own_target and method != "GET" and "{user_id" in path
     url = _fill(path, user_id=world.new_user() if changes else world.target_user)
@@ -373,7 +373,6 @@ def _users_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) 
 
 
 def _devices_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) -> Call:
-    del role
     revoking = endpoint.method == "POST"
     device = world.new_device() if own_target and revoking else world.target_device
     url = _fill(endpoint.path, device_id=device)
@@ -381,7 +380,6 @@ def _devices_call(world: World, endpoint: Endpoint, role: Role, own_target: bool
 
 
 def _audit_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) -> Call:
-    del world, role, own_target
     query = {
         f"{API}/audit/export": "?format=json",
         f"{API}/audit/proofs/inclusion": "?seq=0",
@@ -391,17 +389,14 @@ def _audit_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) 
 
 
 def _shared_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) -> Call:
-    del role, own_target
     return Call(endpoint.method, _fill(endpoint.path, record_id=world.records["events"]["id"]))
 
 
 def _plain_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) -> Call:
-    del world, role, own_target
     return Call(endpoint.method, endpoint.path)
 
 
 def _record_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) -> Call:
-    del role
     method, path = endpoint.method, endpoint.path
     kind_path = path.removeprefix(f"{API}/").split("/")[0]
     assert kind_path in BY_PATH, f"no plausible request is known for {endpoint.name}"
@@ -471,20 +466,19 @@ def test_route_refuses_every_role_lacking_its_permission(
 
 
 @pytest.mark.parametrize(("endpoint", "role"), PERMITTED, ids=_case_id)
-def test_route_lets_every_role_holding_its_permission_past_the_guard(
+def test_route_serves_every_role_holding_its_permission(
     world: World, endpoint: Endpoint, role: Role
 ) -> None:
+    # Given the same kind of request (with a target of its own, where it changes one)
     call = call_for(world, endpoint, role, own_target=True)
     audited = world.audit_size()
 
+    # When a user whose role holds the permission sends it
     response = send(world, call, world.headers[role])
 
-    assert response.status_code < 500, response.text
-    refused = response.status_code == 403 and response.json().get("code") in (
-        "PERMISSION_DENIED",
-        "ROUTE_CLOSED",
-    )
-    assert not refused, response.text
+    # Then the guard lets it through, and it succeeds: so the request each refusal above was
+    # tested with is one that would have worked
+    assert 200 <= response.status_code < 300, response.text
     denied = [(e.tag, e.outcome) for e in world.audit_since(audited)]
     assert (endpoint.permission.value, "denied") not in denied
 
@@ -511,7 +505,7 @@ def test_route_that_declares_nothing_is_closed_even_to_a_user_with_every_role(
 # --- another force ---------------------------------------------------------------------------
 
 
-def _reach(world: World, path: str, record: dict[str, Any]) -> list[Call]:
+def _reach(path: str, record: dict[str, Any]) -> list[Call]:
     """Every way of reaching one record by its id."""
     url = f"{API}/{path}/{record['id']}"
     version = {"version": record["version"]}
@@ -528,8 +522,21 @@ def _reach(world: World, path: str, record: dict[str, Any]) -> list[Call]:
             Call("POST", f"{url}/shares", {"json": {"agency": OTHER_PARTNER, "level": "full"}}),
             Call("DELETE", f"{url}/shares/{PARTNER}"),
         ]
-    del world
     return calls
+
+
+def _listed(world: World, path: str, headers: dict[str, str]) -> dict[str, str]:
+    """Every record a user's list of ``path`` shows, page by page: id to owning agency."""
+    found: dict[str, str] = {}
+    cursor = None
+    while True:
+        params = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        page = world.client.get(f"{API}/{path}", params=params, headers=headers)
+        assert page.status_code == 200, page.text
+        found.update({r["id"]: r["owner_agency"] for r in page.json()["items"]})
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            return found
 
 
 @pytest.mark.parametrize("path", KIND_PATHS)
@@ -544,7 +551,7 @@ def test_another_force_finds_none_of_our_records(world: World, path: str) -> Non
     before = world.counts()
 
     # When a user of another force, holding every role, reaches for it in every way
-    for call in _reach(world, path, record):
+    for call in _reach(path, record):
         response = send(world, call, world.outsider)
 
         # Then it does not exist for them
@@ -552,14 +559,11 @@ def test_another_force_finds_none_of_our_records(world: World, path: str) -> Non
 
     # And nothing changed
     assert world.counts() == before
-    # And their lists leave it out, though ours hold it
-    theirs = world.client.get(f"{API}/{path}", params={"limit": 200}, headers=world.outsider)
-    ours = world.client.get(f"{API}/{path}", params={"limit": 200})
-    assert theirs.status_code == 200, theirs.text
-    assert ours.status_code == 200, ours.text
-    assert record["id"] not in {r["id"] for r in theirs.json()["items"]}
-    assert all(r["owner_agency"] == OTHER_FORCE for r in theirs.json()["items"])
-    assert record["id"] in {r["id"] for r in ours.json()["items"]} or ours.json()["next_cursor"]
+    # And their lists hold none of our records, though ours hold this one
+    theirs = _listed(world, path, world.outsider)
+    assert record["id"] not in theirs
+    assert set(theirs.values()) <= {OTHER_FORCE}
+    assert _listed(world, path, world.owner)[record["id"]] == FORCE
     # And the shared view does not show it to them either
     assert_problem(
         world.client.get(f"{API}/shared/events/{record['id']}", headers=world.outsider),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -238,8 +238,10 @@ def export_entries(
     if start and end and end <= start:
         fail("--until must be after --since")
     f = EntryFilter(subject=subject, user=user, since=start, until=end)
-    with opened() as (settings, db):
-        destination = str(output) if output else "standard output"
+    destination = str(output) if output else "standard output"
+    with opened() as (settings, db), ExitStack() as files:
+        # Opened first: a file that cannot be written stops the export before it is audited.
+        sink = files.enter_context(output.open("wb")) if output else sys.stdout.buffer
         record(
             db,
             draft(
@@ -280,13 +282,9 @@ def export_entries(
             def step() -> None:
                 progress.advance(task)
 
-            if output is None:
-                _write(export(db, f), fmt, sys.stdout.buffer, step)
-            else:
-                with output.open("wb") as sink:
-                    _write(export(db, f), fmt, sink, step)
+            _write(export(db, f), fmt, sink, step)
             count = int(progress.tasks[0].completed)
-    err.print(f"{count:,} entries exported to {destination} (this export is in the trail)")
+    err.print(Text(f"{count:,} entries exported to {destination} (this export is in the trail)"))
 
 
 def grant_app_role(

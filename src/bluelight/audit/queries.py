@@ -119,8 +119,12 @@ def export(db: Database, f: EntryFilter) -> Iterator[EntryRead]:
     Raises:
         AuditError: INVALID_QUERY.
     """
+    # The filter is checked now: a generator would raise only after the response had begun.
+    return _pages(db, _filtered(f))
+
+
+def _pages(db: Database, base: Select[Any]) -> Iterator[EntryRead]:
     after = -1
-    base = _filtered(f)
     while True:
         with db.read() as session:
             rows = list(

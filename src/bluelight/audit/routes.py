@@ -15,7 +15,7 @@ import msgspec
 from litestar import Router, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
+from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.response import Stream
 
 from bluelight.audit import queries
@@ -39,6 +39,8 @@ NO_STORE = CacheControlHeader(no_store=True)
 Text64 = Annotated[str | None, QueryParameter(max_length=64)]
 # A search names its subject in its own audit entry, whose subject index holds 40 characters.
 Subject = Annotated[str | None, QueryParameter(max_length=40)]
+# A place in the trail is a signed 64-bit integer in the database; a larger one is no place.
+MAX_PLACE = 2**63 - 1
 ACTIONS = {str(a) for a in Action}
 CSV_FIELDS = list(EntryRead.__struct_fields__)
 
@@ -119,7 +121,7 @@ def search_entries(
     tag: Text64 = None,
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
-    cursor: int | None = Parameter(default=None, ge=0),
+    cursor: int | None = Parameter(default=None, ge=0, le=MAX_PLACE),
     limit: int = Parameter(default=50, ge=1, le=200),
 ) -> EntryPage:
     f = _filter(subject, user, action, outcome, tag, since, until)
@@ -135,7 +137,7 @@ def search_entries(
     sync_to_thread=True,
 )
 def read_entry(
-    seq: FromPath[int],
+    seq: Annotated[int, Parameter(ge=0, le=MAX_PLACE)],
     db: NamedDependency[Database],
     audit: NamedDependency[AuditWriter],
     actor: NamedDependency[Actor],
@@ -198,10 +200,10 @@ def export_entries(
     until: FromQuery[datetime | None] = None,
 ) -> Stream:
     f = _filter(subject, user, action, outcome, tag, since, until)
+    entries = queries.export(db, f)
     _audited(
         audit, actor, Action.DISCLOSURE, "audit:trail:exported", f, recipients=[actor.username]
     )
-    entries = queries.export(db, f)
     if format == "csv":
         return Stream(
             _csv_lines(entries),

@@ -182,10 +182,18 @@ class AuditWriter:
     def _commit(self, batch: list[tuple[Draft, Future[int]]]) -> None:
         try:
             seqs = record(self._db, *(d for d, _ in batch))
-        except Exception as exc:
-            log.exception("audit batch of %d entries failed", len(batch))
-            for _, future in batch:
-                future.set_exception(exc)
+        except Exception:
+            if len(batch) == 1:
+                log.exception("an audit entry could not be written")
+                batch[0][1].set_exception(
+                    AuditError(AuditErrorCode.AUDIT_UNAVAILABLE, "the audit entry was not written")
+                )
+                return
+            # One bad entry must not fail the readers it happened to share a batch with:
+            # write each on its own, so only the bad one's reader is refused.
+            log.warning("an audit batch of %d failed; writing its entries one by one", len(batch))
+            for item in batch:
+                self._commit([item])
             return
         for (_, future), seq in zip(batch, seqs, strict=True):
             future.set_result(seq)

@@ -27,6 +27,7 @@ from bluelight.identity import services
 from bluelight.identity.errors import IdentityError, IdentityErrorCode
 from bluelight.identity.rules import AgencyType, Classification, Role, system_actor
 from bluelight.identity.schemas import AgencyCreate, DeviceRead, UserChange, UserCreate, UserRead
+from bluelight.kernel import utcnow
 from bluelight.kernel.crypto import KeyFileError
 from bluelight.settings import Settings, get_settings
 
@@ -77,7 +78,7 @@ def opened() -> Iterator[tuple[Settings, Database]]:
         fail(exc.detail)
     except msgspec.ValidationError as exc:
         fail(f"not accepted: {exc}")
-    except KeyFileError as exc:
+    except (KeyFileError, OSError) as exc:
         fail(str(exc), 2)
     except SQLAlchemyError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -111,8 +112,10 @@ def _when(value: Any) -> str:
 
 def _user_table(users: list[UserRead], title: str | None = None) -> Table:
     table = Table("username", "name", "agency", "roles", "clearance", "2FA", "status", title=title)
+    now = utcnow()
     for u in users:
-        status = "disabled" if u.disabled_at else ("locked" if u.locked_until else "active")
+        locked = u.locked_until is not None and u.locked_until > now
+        status = "disabled" if u.disabled_at else ("locked" if locked else "active")
         table.add_row(
             *row(
                 u.username,

@@ -20,7 +20,7 @@ with engine.connect() as connection:
         # that other rows point at fails while foreign keys are on. They are turned off for
         # the migration (outside any transaction, where SQLite accepts it), and every key is
         # checked before they are turned on again.
-        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]  # sqlite3
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     try:
         context.configure(
             connection=connection,
@@ -39,4 +39,4 @@ with engine.connect() as connection:
     finally:
         if sqlite:
             connection.rollback()
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]  # sqlite3
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")

@@ -6,6 +6,12 @@ Other agencies see a record only when it is shared with them, through the shared
 the share's level (``sharing.py`` shapes what each level shows).
 
 A person or vehicle check, and any read of a restricted record, must give a reason.
+
+The same rules reach what a record carries with it: a link or a warning marker is kept from
+whoever may not see a record it is about; the warnings and addresses shown inside another
+record's read (and the people and warnings on an event shared with a partner) are each
+checked as records of their own; and an old version in a record's history is withheld if it
+was classified above the reader, or restricted and the reader is not named on it.
 """
 
 from __future__ import annotations
@@ -14,18 +20,26 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, not_, or_, select
 from sqlalchemy.orm import Session
 
 from bluelight.audit import AuditError, AuditErrorCode, Justification
 from bluelight.identity import Actor, Classification, classifications_up_to
 from bluelight.identity.models import TeamMember
 from bluelight.records.errors import RecordError, RecordErrorCode
-from bluelight.records.kinds import Kind
-from bluelight.records.models import RecordGrant
+from bluelight.records.kinds import BY_NAME, Kind
+from bluelight.records.models import Link, RecordGrant, WarningMarker
 
 # Looking up a person or a vehicle is a "check": the law asks why, every time.
 CHECK_KINDS = frozenset({"person", "vehicle"})
+
+# A link joins two records and a warning marker is about one: what they say is about those
+# records, so whoever may not see one of them may not see the link or the marker either.
+ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "link": (("from_type", "from_id"), ("to_type", "to_id")),
+    "marker": (("subject_type", "subject_id"),),
+}
+_ENDPOINT_MODELS = {Link: "link", WarningMarker: "marker"}
 
 
 def reason_needed(kind: Kind, why: Justification | None, *, restricted: bool = False) -> None:
@@ -75,11 +89,47 @@ def visible(model: Any, actor: Actor, *, with_restricted: bool) -> ColumnElement
         restricted = or_(model.restricted.is_(False), _granted_clause(model.id, _user_id(actor)))
     else:
         restricted = model.restricted.is_(False)
-    return and_(
+    conditions = [
         model.owner_agency == actor.agency,
         or_(*(model.classification == c for c in allowed)),
         restricted,
-    )
+    ]
+    endpoint_kind = _ENDPOINT_MODELS.get(model)
+    if endpoint_kind is not None:
+        conditions.append(not_(_endpoint_concealed(model, endpoint_kind, actor, with_restricted)))
+    return and_(*conditions)
+
+
+def _concealed(target: Any, actor: Actor, *, with_restricted: bool) -> ColumnElement[bool]:
+    """The condition that ``target``'s row is one ``actor`` may not see (its agency aside)."""
+    allowed = [str(c) for c in classifications_up_to(actor.clearance)]
+    above = and_(*(target.classification != c for c in allowed))
+    if actor.user_id == "system":
+        return above
+    user = _user_id(actor) if with_restricted else None
+    return or_(above, and_(target.restricted.is_(True), not_(_granted_clause(target.id, user))))
+
+
+def _endpoint_concealed(
+    model: Any, kind_name: str, actor: Actor, with_restricted: bool
+) -> ColumnElement[bool]:
+    """The condition that a link or marker is about a record ``actor`` may not see."""
+    concealed = []
+    for type_column, id_column in ENDPOINTS[kind_name]:
+        for name in ("person", "vehicle", "property", "location", "event"):
+            target: Any = BY_NAME[name].model
+            concealed.append(
+                and_(
+                    getattr(model, type_column) == name,
+                    exists(
+                        select(target.id).where(
+                            target.id == getattr(model, id_column),
+                            _concealed(target, actor, with_restricted=with_restricted),
+                        )
+                    ),
+                )
+            )
+    return or_(*concealed)
 
 
 def is_granted(session: Session, entity_id: uuid.UUID, actor: Actor) -> bool:
@@ -125,6 +175,56 @@ def check_row(
             )
         if reading:
             reason_needed(kind, why, restricted=True)
+    if kind.name in ENDPOINTS:
+        _check_endpoints(session, kind, row, actor, why, reading=reading)
+
+
+def _check_endpoints(
+    session: Session | Any,
+    kind: Kind,
+    row: Any,
+    actor: Actor,
+    why: Justification | None,
+    *,
+    reading: bool,
+) -> None:
+    """Refuse a link or marker about a record ``actor`` may not see, as that record would be."""
+    for type_column, id_column in ENDPOINTS[kind.name]:
+        target = BY_NAME[getattr(row, type_column)]
+        model: Any = target.model
+        record_id = getattr(row, id_column)
+        found = session.execute(
+            select(model.classification, model.restricted).where(model.id == record_id)
+        ).first()
+        if found is None:
+            continue
+        if not actor.cleared_for(found.classification):
+            raise RecordError(
+                RecordErrorCode.CLASSIFICATION_ABOVE_CLEARANCE,
+                f"this {kind.name} is about a {target.name} above your clearance",
+                id=str(row.id),
+            )
+        if found.restricted:
+            if not is_granted(session, record_id, actor):
+                raise RecordError(
+                    RecordErrorCode.RECORD_RESTRICTED,
+                    f"this {kind.name} is about a restricted {target.name}: ask its owner",
+                    id=str(row.id),
+                )
+            if reading:
+                reason_needed(kind, why, restricted=True)
+
+
+def may_reference(session: Session, entity_type: str, record_id: Any, actor: Actor) -> bool:
+    """Whether ``actor`` may point a new link, marker or event at a record: one they could
+    read (restricted ones only when named on them). Its agency and deletion aside."""
+    model: Any = BY_NAME[entity_type].model
+    hidden = session.execute(
+        select(model.id).where(
+            model.id == record_id, _concealed(model, actor, with_restricted=True)
+        )
+    ).first()
+    return hidden is None
 
 
 def check_classification(actor: Actor, classification: str) -> None:

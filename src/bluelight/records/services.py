@@ -19,7 +19,7 @@ from bluelight.audit import Action, append, draft
 from bluelight.db import ChangeLogEntry, Database
 from bluelight.identity import Actor
 from bluelight.kernel import new_id, utcnow
-from bluelight.records.access import check_classification, check_row
+from bluelight.records.access import check_classification, check_row, may_reference
 from bluelight.records.errors import RecordError, RecordErrorCode
 from bluelight.records.kinds import Kind
 from bluelight.records.models import RecordColumns
@@ -54,9 +54,11 @@ def _check_references(
     checker: Checker,
     changed: frozenset[str],
     *,
-    agency: str,
+    actor: Actor,
 ) -> None:
-    """Each reference the change sets must name a live record.
+    """Each reference the change sets must name a live record of the actor's agency that the
+    actor may see (a restricted one only if named on it): no one attaches a link or a warning
+    to a record kept from them, nor learns through the answer that it exists.
 
     A reference the change leaves alone is not checked again, so a link to a record deleted
     since can still have its notes or dates corrected.
@@ -74,7 +76,10 @@ def _check_references(
     for field_name, type_field, entity_type, ref in refs:
         if field_name not in changed and type_field not in changed:
             continue
-        if ref is not None and not record_exists(session, entity_type, ref, agency):
+        if ref is not None and not (
+            record_exists(session, entity_type, ref, actor.agency)
+            and may_reference(session, entity_type, ref, actor)
+        ):
             checker.fail(
                 field_name,
                 RecordErrorCode.REFERENCE_NOT_FOUND,
@@ -84,12 +89,12 @@ def _check_references(
 
 
 def _validated(
-    session: Session, kind: Kind, content: Any, changed: frozenset[str], *, now: Any, agency: str
+    session: Session, kind: Kind, content: Any, changed: frozenset[str], *, now: Any, actor: Actor
 ) -> Any:
     checker = Checker(code_lists())
     check_codes(content, kind.coded, checker)
     content = kind.check(content, checker, Context(now=now, changed=changed))
-    _check_references(session, kind, content, checker, changed, agency=agency)
+    _check_references(session, kind, content, checker, changed, actor=actor)
     checker.raise_if_any()
     return content
 
@@ -165,7 +170,7 @@ def insert_record(
         from_attributes=True,
     )
     content = _validated(
-        session, kind, fields, frozenset(fields.__struct_fields__), now=now, agency=actor.agency
+        session, kind, fields, frozenset(fields.__struct_fields__), now=now, actor=actor
     )
     _unique_reference(session, kind, content, record_id)
     classification = getattr(data, "classification", "OFFICIAL")
@@ -293,9 +298,7 @@ def update_record(
         current = msgspec.convert(row, kind.fields, from_attributes=True)
         merged = msgspec.structs.replace(current, **changes)
         now = utcnow()
-        content = _validated(
-            session, kind, merged, frozenset(changes), now=now, agency=actor.agency
-        )
+        content = _validated(session, kind, merged, frozenset(changes), now=now, actor=actor)
         _unique_reference(session, kind, content, record_id)
         new_columns = _columns(kind, content)
         if all(getattr(row, k) == v for k, v in new_columns.items()):
