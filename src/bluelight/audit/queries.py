@@ -41,6 +41,8 @@ class EntryFilter:
     tag: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # An agency's auditors see their own agency's entries; the platform's CLI sees all.
+    agency: str | None = None
 
 
 def entry_read(e: AuditEntry) -> EntryRead:
@@ -87,6 +89,8 @@ def _filtered(f: EntryFilter) -> Select[Any]:
         stmt = stmt.where(AuditEntry.at >= f.since)
     if f.until:
         stmt = stmt.where(AuditEntry.at < f.until)
+    if f.agency:
+        stmt = stmt.where(AuditEntry.agency == f.agency)
     if f.since and f.until and f.until <= f.since:
         raise AuditError(AuditErrorCode.INVALID_QUERY, "until must be after since")
     return stmt  # type: ignore[no-any-return]  # a Select of AuditEntry
@@ -139,15 +143,15 @@ def _pages(db: Database, base: Select[Any]) -> Iterator[EntryRead]:
         after = reads[-1].seq
 
 
-def get_entry(db: Database, seq: int) -> EntryRead:
-    """One entry by its place in the trail.
+def get_entry(db: Database, seq: int, *, agency: str | None = None) -> EntryRead:
+    """One entry by its place in the trail (of ``agency``, when given).
 
     Raises:
         AuditError: ENTRY_NOT_FOUND.
     """
     with db.read() as session:
         entry = session.get(AuditEntry, seq)
-        if entry is None:
+        if entry is None or (agency is not None and entry.agency != agency):
             raise AuditError(AuditErrorCode.ENTRY_NOT_FOUND, f"no audit entry {seq}")
         return entry_read(entry)
 

@@ -53,6 +53,8 @@ def _filter(
     tag: str | None,
     since: datetime | None,
     until: datetime | None,
+    *,
+    agency: str,
 ) -> queries.EntryFilter:
     if action is not None and action not in ACTIONS:
         raise AuditError(
@@ -63,7 +65,7 @@ def _filter(
     for instant in (since, until):
         if instant is not None and instant.tzinfo is None:
             raise AuditError(AuditErrorCode.INVALID_QUERY, "give times with a timezone")
-    return queries.EntryFilter(subject, user, action, outcome, tag, since, until)
+    return queries.EntryFilter(subject, user, action, outcome, tag, since, until, agency)
 
 
 def _audited(
@@ -124,7 +126,7 @@ def search_entries(
     cursor: int | None = Parameter(default=None, ge=0, le=MAX_PLACE),
     limit: int = Parameter(default=50, ge=1, le=200),
 ) -> EntryPage:
-    f = _filter(subject, user, action, outcome, tag, since, until)
+    f = _filter(subject, user, action, outcome, tag, since, until, agency=actor.agency)
     page = queries.search(db, f, before=cursor, limit=limit)
     _audited(audit, actor, Action.CONSULTATION, "audit:trail:searched", f)
     return page
@@ -142,7 +144,7 @@ def read_entry(
     audit: NamedDependency[AuditWriter],
     actor: NamedDependency[Actor],
 ) -> EntryRead:
-    entry = queries.get_entry(db, seq)
+    entry = queries.get_entry(db, seq, agency=actor.agency)
     _audited(
         audit,
         actor,
@@ -199,7 +201,7 @@ def export_entries(
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
 ) -> Stream:
-    f = _filter(subject, user, action, outcome, tag, since, until)
+    f = _filter(subject, user, action, outcome, tag, since, until, agency=actor.agency)
     entries = queries.export(db, f)
     _audited(
         audit, actor, Action.DISCLOSURE, "audit:trail:exported", f, recipients=[actor.username]
