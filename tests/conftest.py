@@ -23,6 +23,7 @@ from bluelight.migrations import upgrade
 from bluelight.settings import Settings
 from factories import auth_headers, settings_for_tests
 
+
 def scratch_engine(tmp_dir: Path, name: str) -> tuple[Engine, str, Any]:
     """A fresh, empty database (a SQLite file, or a new PostgreSQL schema) and its URL.
 

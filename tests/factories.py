@@ -10,13 +10,12 @@ markers point at other records, so their payload functions take the ids to point
 from __future__ import annotations
 
 import itertools
-
-import msgspec
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -232,7 +231,7 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
 # the API tests share one per session; each test still gets its own client and empty tables.
 # --- signing in ---------------------------------------------------------------------------
 
-TEST_PASSWORD = "correct horse battery staple"  # noqa: S105  (a test account's password)
+TEST_PASSWORD = "correct horse battery staple"
 FORCE = "DEMO"
 # Between them these roles hold every permission a force user can have.
 EVERY_ROLE = ("supervisor", "agency_admin", "auditor")
@@ -252,10 +251,10 @@ def settings_for_tests(url: str, data_dir: Any, **overrides: Any) -> Settings:
 
 
 def ensure_agency(app: Litestar, code: str = FORCE, agency_type: str = "police") -> None:
-    from bluelight.identity import services as identity  # noqa: PLC0415  (test helper)
-    from bluelight.identity.errors import IdentityError  # noqa: PLC0415
-    from bluelight.identity.schemas import AgencyCreate  # noqa: PLC0415
-    from bluelight.identity import system_actor  # noqa: PLC0415
+    from bluelight.identity import services as identity
+    from bluelight.identity import system_actor
+    from bluelight.identity.errors import IdentityError
+    from bluelight.identity.schemas import AgencyCreate
 
     try:
         identity.create_agency(
@@ -279,9 +278,9 @@ def make_user(
     password: str = TEST_PASSWORD,
 ) -> Any:
     """A user made the way an administrator makes one (no second factor yet)."""
-    from bluelight.identity import services as identity  # noqa: PLC0415  (test helper)
-    from bluelight.identity import system_actor  # noqa: PLC0415
-    from bluelight.identity.schemas import UserCreate  # noqa: PLC0415
+    from bluelight.identity import services as identity
+    from bluelight.identity import system_actor
+    from bluelight.identity.schemas import UserCreate
 
     ensure_agency(app, agency, agency_type)
     return identity.create_user(
@@ -316,7 +315,7 @@ def sign_in(
 
     Returns the second step's JSON (``token``, ``user``, ``recovery_codes`` …).
     """
-    from bluelight.kernel.crypto import totp_code  # noqa: PLC0415  (test helper)
+    from bluelight.kernel.crypto import totp_code
 
     device = {"id": str(device_id or uuid.uuid4()), "name": f"{username}'s test device"}
     first = client.post(
