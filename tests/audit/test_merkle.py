@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,23 @@ from bluelight.audit.merkle import (
     verify_inclusion,
 )
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "standards" / "merkle-vectors"
+
+def _standards() -> Path:
+    """The shared standards folder: BLUELIGHT_STANDARDS_DIR, else ``../shared/standards`` beside
+    the checkout, else the workplace's copy. A checkout elsewhere (CI clones to a temporary
+    folder) still finds the vectors; none found fails the count test below, loudly."""
+    candidates = [
+        os.environ.get("BLUELIGHT_STANDARDS_DIR", ""),
+        str(Path(__file__).resolve().parents[3] / "shared" / "standards"),
+        "/work/shared/standards",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "merkle-vectors").is_dir():
+            return Path(candidate)
+    return Path(candidates[1])
+
+
+VECTORS = _standards() / "merkle-vectors"
 INCLUSION_VECTORS = sorted((VECTORS / "inclusion").rglob("*.json"))
 CONSISTENCY_VECTORS = sorted((VECTORS / "consistency").rglob("*.json"))
 
