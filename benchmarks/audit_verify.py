@@ -302,10 +302,10 @@ def verify_child(url: str, key_hex: str) -> int:
 
 def _run_with_progress(
     argv: list[str], env: dict[str, str], label: str, total: int, log: Path
-) -> tuple[float, float, int]:
+) -> tuple[float, float, float, int]:
     """Run ``argv``, showing the ``PROGRESS done total`` lines it writes to stderr as a bar;
-    return its wall seconds, its own peak RSS (MiB) and exit status. Its stdout goes to
-    ``log``."""
+    return its wall seconds, CPU seconds, its own peak RSS (MiB) and exit status. Its stdout
+    goes to ``log``."""
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with log.open("w") as sink, Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(label, total=total)
@@ -327,12 +327,13 @@ def _run_with_progress(
     if errors:
         with log.open("a") as sink:
             sink.write("".join(errors))
-    return seconds, usage.ru_maxrss / 1024, child.returncode
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024, child.returncode
 
 
 def _verify_in_child(url: str, key_hex: str, total: int, workdir: Path) -> dict[str, Any]:
     log = workdir / "verify.log"
-    seconds, peak, status = _run_with_progress(
+    seconds, _, peak, status = _run_with_progress(
         [sys.executable, str(Path(__file__).resolve()), "--verify-child", url, key_hex],
         {},
         "verify()",
@@ -354,10 +355,11 @@ def _verify_cli(url: str, data_dir: Path, total: int, workdir: Path) -> dict[str
     log = workdir / "cli.log"
     argv = [str(VENV_BIN / "bluelight"), "audit", "verify"]
     env = {"BLUELIGHT_DATABASE_URL": url, "BLUELIGHT_DATA_DIR": str(data_dir)}
-    seconds, peak, status = _run_with_progress(argv, env, "bluelight audit verify", total, log)
+    seconds, cpu, peak, status = _run_with_progress(argv, env, "bluelight audit verify", total, log)
     return {
         "command": " ".join(argv[-3:]),
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_rss_mib": peak,
         "exit_status": status,
         "output": log.read_text()[-2000:],
@@ -398,7 +400,7 @@ def _table(label: str, built: Built, checked: dict[str, Any], cli: dict[str, Any
             f"{cli['seconds']:.1f}",
             f"{checked['entries'] / cli['seconds']:,.0f}",
             f"{cli['peak_rss_mib']:,.0f}",
-            f"exit status {cli['exit_status']}",
+            f"CPU {cli['cpu_seconds']:.1f} s (start-up included); exit status {cli['exit_status']}",
         )
     return table
 
