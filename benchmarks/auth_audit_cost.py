@@ -15,8 +15,10 @@ The issue's target: together, authentication and audit cost at most 25 % of the 
    --workers 1 --factory``), once per variant:
 
    - ``with``: the real app, ``bluelight.app:app_factory``, exactly as ``bluelight serve``
-     runs it: ``TokenAuthenticator`` looks every bearer token up, and the read's consultation
-     is committed by the ``AuditWriter`` (group commit) before the person is sent.
+     runs it: ``TokenAuthenticator`` looks every bearer token up (on a worker thread, the
+     tokens of requests arriving together in one statement), and the read's consultation is
+     committed by the ``AuditWriter`` (group commit, awaited on the event loop) before the
+     person is sent.
    - ``without``: the same ``create_app`` with ``authenticator=FixedAuthenticator()`` (every
      token stands for one fixed officer, with no lookup) and ``audit_writer=NoAuditWriter``
      (entries are dropped; nothing touches the database). Both are defined below and exist
@@ -126,7 +128,7 @@ class FixedAuthenticator:
             roles=frozenset({Role.OFFICER}),
         )
 
-    def authenticate(self, token: str) -> Actor:  # noqa: ARG002  (every token is the same officer)
+    async def authenticate(self, token: str) -> Actor:  # noqa: ARG002  (every token is the same officer)
         return self._actor
 
 

@@ -182,7 +182,7 @@ def test_demo_prints_sign_ins_that_work_through_the_api(demo_env: Settings, db: 
     }
     assert {s["agency"] for s in sign_ins.values()} == {"DEMO", "NFRS", "EMAS", "NCC", "CPS"}
     with db.read() as session:
-        agencies = dict(session.execute(select(Agency.code, Agency.type)).tuples().all())
+        agencies = dict(session.execute(select(Agency.code, Agency.type)).all())
         assert session.scalar(select(func.count()).where(User.demo.is_(False))) == 0
     assert agencies == {
         "DEMO": "police",

@@ -14,6 +14,7 @@ commit) and releases each reader once its entry is durable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,13 +42,21 @@ AUDIT_LOCK_KEY = 0x424C4155444954
 MAX_BATCH = 512
 
 
-def _next_seq(session: Session) -> int:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-    return int(session.execute(select(func.coalesce(func.max(AuditEntry.seq) + 1, 0))).scalar_one())
+# Built once: entries are appended on every audited read, and building a statement costs more
+# than running it. Core, not the ORM session: the rows are plain inserts.
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_NEXT_SEQ = select(func.coalesce(func.max(AuditEntry.seq) + 1, 0))
+_INSERT_ENTRIES = insert(AuditEntry)
+_INSERT_SUBJECTS = insert(AuditSubject)
 
 
-def append(session: Session, drafts: Sequence[Draft]) -> list[int]:
+def _next_seq(conn: Connection) -> int:
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"key": AUDIT_LOCK_KEY})
+    return int(conn.execute(_NEXT_SEQ).scalar_one())
+
+
+def append(session: Session | Connection, drafts: Sequence[Draft]) -> list[int]:
     """Append ``drafts`` to the trail inside the caller's write transaction.
 
     Call it last in the transaction, just before commit: the lock it takes is held until then.
@@ -55,7 +64,8 @@ def append(session: Session, drafts: Sequence[Draft]) -> list[int]:
     """
     if not drafts:
         return []
-    first = _next_seq(session)
+    conn = session.connection() if isinstance(session, Session) else session
+    first = _next_seq(conn)
     entries: list[dict[str, Any]] = []
     subjects: list[dict[str, Any]] = []
     for offset, d in enumerate(drafts):
@@ -82,16 +92,16 @@ def append(session: Session, drafts: Sequence[Draft]) -> list[int]:
             }
         )
         subjects.extend({"subject_id": s, "seq": seq} for s in dict.fromkeys(d.subject_ids))
-    session.execute(insert(AuditEntry), entries)
+    conn.execute(_INSERT_ENTRIES, entries)
     if subjects:
-        session.execute(insert(AuditSubject), subjects)
+        conn.execute(_INSERT_SUBJECTS, subjects)
     return list(range(first, first + len(drafts)))
 
 
 def record(db: Database, *drafts: Draft) -> list[int]:
     """Append ``drafts`` in a transaction of their own (for acts that change nothing else)."""
-    with db.write() as session:
-        return append(session, drafts)
+    with db.write_connection() as conn:
+        return append(conn, drafts)
 
 
 class AuditWriter:
@@ -107,6 +117,7 @@ class AuditWriter:
         self._queue: queue.SimpleQueue[tuple[Draft, Future[int]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._conn: Connection | None = None  # the writer thread's own
 
     def _start(self) -> None:
         with self._lock:
@@ -163,7 +174,7 @@ class AuditWriter:
         while True:
             item = self._queue.get()
             if item is None:
-                return
+                break
             batch = [item]
             stop = False
             while len(batch) < self._max_batch:
@@ -177,11 +188,14 @@ class AuditWriter:
                 batch.append(more)
             self._commit(batch)
             if stop:
-                return
+                break
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _commit(self, batch: list[tuple[Draft, Future[int]]]) -> None:
         try:
-            seqs = record(self._db, *(d for d, _ in batch))
+            seqs = self._append([d for d, _ in batch])
         except Exception:
             if len(batch) == 1:
                 log.exception("an audit entry could not be written")
@@ -197,6 +211,21 @@ class AuditWriter:
             return
         for (_, future), seq in zip(batch, seqs, strict=True):
             future.set_result(seq)
+
+    def _append(self, drafts: list[Draft]) -> list[int]:
+        """One transaction on the writer's own connection, held between batches (checking a
+        connection out of the pool for every batch costs as much as the inserts). A failure
+        closes it; the next batch opens another."""
+        if self._conn is None:
+            self._conn = self._db.write_engine.connect()
+        try:
+            with self._conn.begin():
+                return append(self._conn, drafts)
+        except Exception:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread (a later write starts it again)."""

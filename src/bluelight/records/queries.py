@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from sqlalchemy import Connection, Select, bindparam, or_, select
@@ -31,6 +31,32 @@ from bluelight.records.models import Link, Location, RecordColumns, WarningMarke
 from bluelight.records.schemas import AddressSummary, ChangeRead, MarkerSummary, Page
 
 ADDRESS_LINKS = ("resides-at", "previously-resided-at", "works-at")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Consulted(Generic[T]):
+    """What a read found, and the consultation entry that must be on disk before it is
+    released to the reader (``None`` when the read found nothing personal to log).
+
+    The ``find_*`` functions return one, so the web layer can wait for the entry on the event
+    loop and free its worker thread meanwhile; ``get_record`` and the other plain functions
+    wait on the calling thread.
+    """
+
+    value: T
+    entry: Draft | None
+
+
+def released(audit: AuditWriter, consulted: Consulted[T]) -> T:
+    """``consulted.value`` once its consultation is on disk.
+
+    Raises:
+        AuditError: AUDIT_UNAVAILABLE: the entry could not be written (nothing is released).
+    """
+    if consulted.entry is not None:
+        audit.write(consulted.entry)
+    return consulted.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +287,23 @@ def get_record(
     """One record by id; the consultation is on disk before the record is returned.
 
     Raises:
+        as ``find_record``.
+    """
+    return released(audit, find_record(db, audit, kind, record_id, actor=actor, why=why))
+
+
+def find_record(
+    db: Database,
+    audit: AuditWriter,
+    kind: Kind,
+    record_id: uuid.UUID,
+    *,
+    actor: Actor,
+    why: Justification | None,
+) -> Consulted[Any]:
+    """One record by id, and its consultation entry (a refusal is audited here).
+
+    Raises:
         RecordError: RECORD_NOT_FOUND (also for another agency's record),
             RECORD_DELETED, CLASSIFICATION_ABOVE_CLEARANCE, RECORD_RESTRICTED.
         AuditError: REASON_REQUIRED for a person or vehicle check, or a restricted record,
@@ -270,8 +313,7 @@ def get_record(
         row = conn.execute(_single(kind.name).one, {"rid": record_id}).first()
         _consult_row(conn, audit, kind, record_id, row, actor=actor, why=why, what="read")
         read = to_reads(conn, kind, [row], actor=actor, with_restricted=why is not None)[0]
-    audit.write(_consultation(kind, actor, [record_id], why))
-    return read
+    return Consulted(read, _consultation(kind, actor, [record_id], why))
 
 
 MAX_FILTERS = 10
@@ -336,6 +378,33 @@ def list_records(
     limit: int,
     include_deleted: bool = False,
 ) -> Page:
+    """``find_records``, released once its consultation is on disk."""
+    found = find_records(
+        db,
+        audit,
+        kind,
+        actor=actor,
+        why=why,
+        filters=filters,
+        cursor=cursor,
+        limit=limit,
+        include_deleted=include_deleted,
+    )
+    return released(audit, found)
+
+
+def find_records(
+    db: Database,
+    audit: AuditWriter,
+    kind: Kind,
+    *,
+    actor: Actor,
+    why: Justification | None,
+    filters: Mapping[str, str],
+    cursor: str | None,
+    limit: int,
+    include_deleted: bool = False,
+) -> Consulted[Page]:
     """A page of the records ``actor`` may see, in id order (creation order for server-made
     ids). Restricted records the actor is named on are listed only when a reason is given.
     Every record returned is named in one consultation entry.
@@ -372,13 +441,14 @@ def list_records(
         items = to_reads(session, kind, rows, actor=actor, with_restricted=why is not None)
         # Read the last id before the session ends: its rollback expires every loaded row.
         next_cursor = encode_cursor(rows[-1].id) if more else None
-    if items:
-        audit.write(
-            _consultation(
-                kind, actor, [i.id for i in items], why, "listed", detail={"filters": dict(filters)}
-            )
+    entry = (
+        _consultation(
+            kind, actor, [i.id for i in items], why, "listed", detail={"filters": dict(filters)}
         )
-    return Page(items=items, next_cursor=next_cursor)
+        if items
+        else None
+    )
+    return Consulted(Page(items=items, next_cursor=next_cursor), entry)
 
 
 def record_history(
@@ -390,6 +460,19 @@ def record_history(
     actor: Actor,
     why: Justification | None,
 ) -> list[ChangeRead]:
+    """``find_history``, released once its consultation is on disk."""
+    return released(audit, find_history(db, audit, kind, record_id, actor=actor, why=why))
+
+
+def find_history(
+    db: Database,
+    audit: AuditWriter,
+    kind: Kind,
+    record_id: uuid.UUID,
+    *,
+    actor: Actor,
+    why: Justification | None,
+) -> Consulted[list[ChangeRead]]:
     """Every version of a record, oldest first, deleted or not.
 
     Raises:
@@ -420,8 +503,7 @@ def record_history(
             for r in rows
             if version_shown(session, record_id, r.snapshot, actor, why)
         ]
-    audit.write(_consultation(kind, actor, [record_id], why, "history-read"))
-    return history
+    return Consulted(history, _consultation(kind, actor, [record_id], why, "history-read"))
 
 
 def record_exists(

@@ -11,8 +11,12 @@ nothing for cross-site request forgery to ride on.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import Sequence
 from typing import Any, Protocol
 
+from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -21,7 +25,11 @@ from bluelight.audit import Action, AuditWriter, Outcome, draft
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
 from bluelight.identity.errors import IdentityError, IdentityErrorCode
-from bluelight.identity.services import IdentityPolicy, authenticate
+from bluelight.identity.services import (
+    MAX_TOKENS_PER_LOOKUP,
+    IdentityPolicy,
+    authenticate_many,
+)
 from bluelight.kernel import new_id, utcnow
 from bluelight.kernel.errors import BluelightError
 
@@ -29,18 +37,74 @@ from bluelight.kernel.errors import BluelightError
 class Authenticator(Protocol):
     """Turns a bearer token into the actor it stands for, or raises ``IdentityError``."""
 
-    def authenticate(self, token: str) -> Actor: ...
+    async def authenticate(self, token: str) -> Actor: ...
+
+
+class _Lookups:
+    """One event loop's tokens waiting to be looked up, and whether a lookup is running."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[str, asyncio.Future[Actor]]] = []
+        self.task: asyncio.Task[None] | None = None
 
 
 class TokenAuthenticator:
-    """Sessions opened by sign-in: opaque tokens, looked up by their SHA-256."""
+    """Sessions opened by sign-in: opaque tokens, looked up by their SHA-256.
+
+    The lookup runs on a worker thread, never on the event loop: a database call on the loop
+    stalls every request the loop serves (the loop gives up the interpreter lock for the call
+    and waits its turn to take it back). Requests that arrive while a lookup is running wait
+    for the next, which looks all of them up in one query, so under load one query serves
+    many requests. Every request's lookup starts after the request arrived, so a session
+    ended before then is refused.
+    """
 
     def __init__(self, db: Database, policy: IdentityPolicy) -> None:
         self._db = db
         self._policy = policy
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Lookups] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def authenticate(self, token: str) -> Actor:
-        return authenticate(self._db, self._policy, token)
+    async def authenticate(self, token: str) -> Actor:
+        loop = asyncio.get_running_loop()
+        lookups = self._loops.get(loop)
+        if lookups is None:
+            lookups = self._loops[loop] = _Lookups()
+        future: asyncio.Future[Actor] = loop.create_future()
+        lookups.waiting.append((token, future))
+        if lookups.task is None:
+            lookups.task = loop.create_task(self._drain(lookups))
+        return await future
+
+    async def _drain(self, lookups: _Lookups) -> None:
+        try:
+            while lookups.waiting:
+                batch = lookups.waiting[:MAX_TOKENS_PER_LOOKUP]
+                del lookups.waiting[:MAX_TOKENS_PER_LOOKUP]
+                found: Sequence[Actor | Exception]
+                try:
+                    found = await sync_to_thread(
+                        authenticate_many, self._db, self._policy, [t for t, _ in batch]
+                    )
+                except asyncio.CancelledError:
+                    for _, future in batch:
+                        future.cancel()
+                    raise
+                except Exception as exc:  # noqa: BLE001  (handed to every request that waited)
+                    found = [exc] * len(batch)
+                for (_, future), result in zip(batch, found, strict=True):
+                    if future.done():  # the request went away meanwhile
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            lookups.task = None
+            for _, future in lookups.waiting:  # only left when the loop is shutting down
+                future.cancel()
+            lookups.waiting.clear()
 
 
 MAX_TOKEN = 200
@@ -65,9 +129,7 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
             )
         if len(token) > MAX_TOKEN or not token.isascii():
             raise IdentityError(IdentityErrorCode.TOKEN_INVALID, "the token is not valid")
-        # The lookup is one indexed query; running it here on the loop costs less than
-        # handing it to a thread and back.
-        actor = self.authenticator.authenticate(token)
+        actor = await self.authenticator.authenticate(token)
         return AuthenticationResult(user=actor, auth=token)
 
 
