@@ -36,6 +36,7 @@ from bluelight.web.auth import (
     permission_guard,
 )
 from bluelight.web.errors import EXCEPTION_HANDLERS
+from bluelight.web.justification import provide_disclosure_reason, provide_justification
 from bluelight.web.schemas import Health
 from bluelight.web.text import refuse_nul
 
@@ -197,6 +198,8 @@ def create_app(
             "audit": Provide(provide_writer, sync_to_thread=False),
             "policy": Provide(provide_policy, sync_to_thread=False),
             "signer": Provide(provide_signer, sync_to_thread=False),
+            "why": Provide(provide_justification),
+            "disclosure_reason": Provide(provide_disclosure_reason),
         },
         guards=[permission_guard],
         before_request=refuse_nul,

@@ -333,6 +333,49 @@ def _list_without_reason(w: World) -> tuple[httpx.Response, list[Any], Expected]
     return response, added, want
 
 
+def _read_with_unknown_reason(w: World) -> tuple[httpx.Response, list[Any], Expected]:
+    person = new_record(w.client, "persons")
+    response, added = w.audited(
+        lambda: w.client.get(url("persons", person["id"]), headers=reason("NOT-A-REASON"))
+    )
+    assert_problem(response, 400, "UNKNOWN_REASON")
+    assert "Okafor" not in response.text
+    want = Expected(
+        "consultation", "records:person:read", w.me, "person", [person["id"]], outcome="denied"
+    )
+    return response, added, want
+
+
+def _read_with_text_but_no_code(w: World) -> tuple[httpx.Response, list[Any], Expected]:
+    person = new_record(w.client, "persons")
+    response, added = w.audited(
+        lambda: w.client.get(
+            f"{url('persons', person['id'])}/history",
+            headers={"X-Bluelight-Reason-Text": "just looking"},
+        )
+    )
+    assert_problem(response, 400, "REASON_REQUIRED")
+    want = Expected(
+        "consultation", "records:person:read", w.me, "person", [person["id"]], outcome="denied"
+    )
+    return response, added, want
+
+
+def _share_without_reason(w: World) -> tuple[httpx.Response, list[Any], Expected]:
+    ensure_agency(w.app, "FIRE1", "fire")
+    event = new_record(w.client, "events")
+    response, added = w.audited(
+        lambda: w.client.post(
+            f"{url('events', event['id'])}/shares", json={"agency": "FIRE1", "level": "full"}
+        )
+    )
+    assert_problem(response, 400, "REASON_REQUIRED")
+    want = Expected(
+        "disclosure", "records:share:write", w.me, "event", [event["id"]], outcome="denied"
+    )
+    return response, added, want
+
+
 def _second_factor_code(w: World, username: str) -> str:
     """A code for the step after the last one this user spent (each code works once)."""
     with w.db.read() as session:
@@ -507,6 +550,9 @@ ACTS = [
     pytest.param(_read_without_permission, id="read-refused-permission"),
     pytest.param(_read_without_reason, id="read-refused-no-reason"),
     pytest.param(_list_without_reason, id="list-refused-no-reason"),
+    pytest.param(_read_with_unknown_reason, id="read-refused-unknown-reason"),
+    pytest.param(_read_with_text_but_no_code, id="history-refused-text-without-code"),
+    pytest.param(_share_without_reason, id="share-refused-no-reason"),
     pytest.param(_sign_in_succeeds, id="sign-in-succeeded"),
     pytest.param(_sign_in_fails, id="sign-in-failed"),
     pytest.param(_sign_in_unknown_user, id="sign-in-unknown-user"),

@@ -13,7 +13,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from bluelight.audit import AuditError, AuditErrorCode, AuditWriter
+from bluelight.audit import AuditWriter, Justification
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
 from bluelight.kernel.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -34,7 +34,6 @@ from bluelight.records.schemas import (
     ShareRead,
 )
 from bluelight.web.auth import needs
-from bluelight.web.justification import justification
 
 RESERVED_QUERY = {"cursor", "limit", "include_deleted"}
 T = TypeVar("T")
@@ -81,6 +80,7 @@ def kind_router(kind: Kind) -> Router:
         db: NamedDependency[Database],
         audit: NamedDependency[AuditWriter],
         actor: NamedDependency[Actor],
+        why: NamedDependency[Justification | None],
         cursor: str | None = Parameter(default=None, max_length=64),
         limit: int = Parameter(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
         include_deleted: FromQuery[bool] = False,
@@ -93,7 +93,7 @@ def kind_router(kind: Kind) -> Router:
             audit,
             kind,
             actor=actor,
-            why=justification(request),
+            why=why,
             filters=filters,
             cursor=cursor,
             limit=limit,
@@ -101,11 +101,11 @@ def kind_router(kind: Kind) -> Router:
         )
 
     async def read_one(
-        request: Request[Any, Any, Any],
         record_id: FromPath[uuid.UUID],
         db: NamedDependency[Database],
         audit: NamedDependency[AuditWriter],
         actor: NamedDependency[Actor],
+        why: NamedDependency[Justification | None],
     ) -> Any:
         return await _read_then_audit(
             audit,
@@ -115,7 +115,7 @@ def kind_router(kind: Kind) -> Router:
             kind,
             record_id,
             actor=actor,
-            why=justification(request),
+            why=why,
         )
 
     def update_one(
@@ -135,11 +135,11 @@ def kind_router(kind: Kind) -> Router:
         return services.delete_record(db, kind, record_id, data, actor=actor)
 
     async def history(
-        request: Request[Any, Any, Any],
         record_id: FromPath[uuid.UUID],
         db: NamedDependency[Database],
         audit: NamedDependency[AuditWriter],
         actor: NamedDependency[Actor],
+        why: NamedDependency[Justification | None],
     ) -> list[ChangeRead]:
         return await _read_then_audit(
             audit,
@@ -149,7 +149,7 @@ def kind_router(kind: Kind) -> Router:
             kind,
             record_id,
             actor=actor,
-            why=justification(request),
+            why=why,
         )
 
     def change_access(
@@ -251,20 +251,13 @@ def share_handlers(kind: Kind) -> list[Any]:
     """Share a record with a partner agency, list its shares, stop sharing."""
 
     def share(
-        request: Request[Any, Any, Any],
         record_id: FromPath[uuid.UUID],
         data: JSONBody[ShareCreate],
         db: NamedDependency[Database],
         actor: NamedDependency[Actor],
+        disclosure_reason: NamedDependency[Justification],
     ) -> ShareRead:
-        why = justification(request)
-        if why is None:
-            raise AuditError(
-                AuditErrorCode.REASON_REQUIRED,
-                "a disclosure needs a reason: send X-Bluelight-Reason",
-                allowed="/api/v1/vocab/access-reason",
-            )
-        return sharing.share_record(db, kind, record_id, data, actor=actor, why=why)
+        return sharing.share_record(db, kind, record_id, data, actor=actor, why=disclosure_reason)
 
     def shares(
         record_id: FromPath[uuid.UUID], db: NamedDependency[Database], actor: NamedDependency[Actor]
@@ -319,16 +312,14 @@ def shared_router() -> Router:
         sync_to_thread=True,
     )
     def list_shared(
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         audit: NamedDependency[AuditWriter],
         actor: NamedDependency[Actor],
+        why: NamedDependency[Justification | None],
         cursor: str | None = Parameter(default=None, max_length=64),
         limit: int = Parameter(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
     ) -> SharedPage:
-        return sharing.list_shared(
-            db, audit, actor=actor, why=justification(request), cursor=cursor, limit=limit
-        )
+        return sharing.list_shared(db, audit, actor=actor, why=why, cursor=cursor, limit=limit)
 
     @get(
         "/events/{record_id:uuid}",
@@ -338,13 +329,13 @@ def shared_router() -> Router:
         sync_to_thread=True,
     )
     def read_shared(
-        request: Request[Any, Any, Any],
         record_id: FromPath[uuid.UUID],
         db: NamedDependency[Database],
         audit: NamedDependency[AuditWriter],
         actor: NamedDependency[Actor],
+        why: NamedDependency[Justification | None],
     ) -> SharedEvent:
-        return sharing.read_shared(db, audit, record_id, actor=actor, why=justification(request))
+        return sharing.read_shared(db, audit, record_id, actor=actor, why=why)
 
     return Router(
         path="/shared",

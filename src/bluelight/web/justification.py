@@ -12,7 +12,17 @@ from urllib.parse import unquote
 
 from litestar import Request
 
-from bluelight.audit import AuditError, AuditErrorCode, Justification
+from bluelight.audit import (
+    Action,
+    AuditError,
+    AuditErrorCode,
+    AuditWriter,
+    Justification,
+    Outcome,
+    draft,
+)
+from bluelight.identity import Actor, Permission
+from bluelight.kernel import new_id, utcnow
 from bluelight.vocab import code_list
 
 REASON_HEADER = "x-bluelight-reason"
@@ -56,3 +66,61 @@ def justification(request: Request[Any, Any, Any]) -> Justification | None:
             AuditErrorCode.UNKNOWN_REASON, "the reason text holds a NUL character (U+0000)"
         )
     return Justification(code=entry.code, text=text or None)
+
+
+async def provide_justification(request: Request[Any, Any, Any]) -> Justification | None:
+    """The dependency ``why``: the request's reason, or None if it gave none.
+
+    A reason refused here is a denied attempt at what the route does, so it is written to
+    the audit trail before the refusal is sent.
+
+    Raises:
+        AuditError: UNKNOWN_REASON, or REASON_REQUIRED for text without a code.
+    """
+    try:
+        return justification(request)
+    except AuditError as exc:
+        await _audit_refusal(request, exc)
+        raise
+
+
+async def provide_disclosure_reason(request: Request[Any, Any, Any]) -> Justification:
+    """The dependency ``disclosure_reason``: a disclosure (a share) must give a reason.
+
+    Raises:
+        AuditError: REASON_REQUIRED, UNKNOWN_REASON (each audited as a denied attempt).
+    """
+    why = await provide_justification(request)
+    if why is None:
+        exc = AuditError(
+            AuditErrorCode.REASON_REQUIRED,
+            f"a disclosure needs a reason: send {REASON_HEADER}",
+            allowed=REASONS,
+        )
+        await _audit_refusal(request, exc)
+        raise exc
+    return why
+
+
+async def _audit_refusal(request: Request[Any, Any, Any], exc: AuditError) -> None:
+    actor = request.scope.get("user")
+    if not isinstance(actor, Actor):
+        return
+    handler = request.route_handler
+    permission = handler.opt.get("permission")
+    method = request.method
+    writer: AuditWriter = request.app.state.audit_writer
+    await writer.write_async(
+        draft(
+            actor,
+            # Reads and disclosures (shares) are the acts that take a reason.
+            Action.CONSULTATION if method == "GET" else Action.DISCLOSURE,
+            permission.value if isinstance(permission, Permission) else "web:reason:refused",
+            at=utcnow(),
+            id=new_id(),
+            outcome=Outcome.DENIED,
+            subject_type=handler.opt.get("subject_type"),
+            subject_ids=[str(v) for k, v in request.path_params.items() if k.endswith("_id")][:1],
+            detail={"code": exc.code, "method": method, "path": request.url.path[:200]},
+        )
+    )
