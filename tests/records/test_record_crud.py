@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -237,6 +238,26 @@ def test_registration_mark_typed_differently_is_not_a_change(client) -> None:
     # Then the version does not move
     assert response.status_code == 200
     assert response.json()["version"] == 1
+
+
+def test_a_time_written_with_an_offset_is_answered_as_every_later_read_shows_it(client) -> None:
+    # Given an event, and a time given with a +14:00 offset
+    event = stored(client, "events", event_payload())
+    local = (datetime.now(UTC) - timedelta(hours=4)).astimezone(timezone(timedelta(hours=14)))
+
+    # When the event is created and changed with it
+    created = client.post(f"{API}/events", json=event_payload(occurred_from=local.isoformat()))
+    changed = client.patch(
+        _url("events", event["id"]), json={"version": 1, "occurred_from": local.isoformat()}
+    )
+
+    # Then each answer shows the instant in UTC, exactly as reading the record back does
+    for response in (created, changed):
+        assert response.status_code in {200, 201}, response.text
+        read_back = client.get(_url("events", response.json()["id"])).json()
+        assert response.json() == read_back
+        assert datetime.fromisoformat(read_back["occurred_from"]) == local
+        assert read_back["occurred_from"].endswith("Z")
 
 
 @pytest.mark.parametrize("path", KIND_PATHS)

@@ -8,6 +8,7 @@ same transaction, so a record and its history never disagree.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -42,7 +43,13 @@ def _columns(kind: Kind, content: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in content.__struct_fields__:
         value = getattr(content, name)
-        values[name] = msgspec.to_builtins(value) if isinstance(value, list) else value
+        if isinstance(value, list):
+            value = msgspec.to_builtins(value)
+        elif isinstance(value, datetime):
+            # Stored as UTC: so the answer to a write shows the instant as every later read
+            # will (0001-01-02T00:00+14:00 comes back as 0001-01-01T10:00Z either way).
+            value = value.astimezone(UTC)
+        values[name] = value
     values.update(kind.derived(content))
     return values
 
