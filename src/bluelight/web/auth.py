@@ -139,7 +139,8 @@ class AccessDeniedError(BluelightError):
     statuses = {"PERMISSION_DENIED": 403, "ROUTE_CLOSED": 403}
 
 
-def _subject(connection: ASGIConnection[Any, Any, Any, Any]) -> list[str]:
+def path_subject(connection: ASGIConnection[Any, Any, Any, Any]) -> list[str]:
+    """The record a request's path names (its first ``…_id`` parameter), for audit entries."""
     return [str(v) for k, v in connection.path_params.items() if k.endswith("_id")][:1]
 
 
@@ -172,7 +173,7 @@ async def permission_guard(
                 id=new_id(),
                 outcome=Outcome.DENIED,
                 subject_type=handler.opt.get("subject_type"),
-                subject_ids=_subject(connection),
+                subject_ids=path_subject(connection),
                 detail={"method": method, "path": connection.url.path[:200]},
             )
         )

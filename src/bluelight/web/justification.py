@@ -24,6 +24,7 @@ from bluelight.audit import (
 from bluelight.identity import Actor, Permission
 from bluelight.kernel import new_id, utcnow
 from bluelight.vocab import code_list
+from bluelight.web.auth import path_subject
 
 REASON_HEADER = "x-bluelight-reason"
 TEXT_HEADER = "x-bluelight-reason-text"
@@ -94,7 +95,7 @@ async def provide_disclosure_reason(request: Request[Any, Any, Any]) -> Justific
     if why is None:
         exc = AuditError(
             AuditErrorCode.REASON_REQUIRED,
-            f"a disclosure needs a reason: send {REASON_HEADER}",
+            "a disclosure needs a reason: send X-Bluelight-Reason",
             allowed=REASONS,
         )
         await _audit_refusal(request, exc)
@@ -120,7 +121,7 @@ async def _audit_refusal(request: Request[Any, Any, Any], exc: AuditError) -> No
             id=new_id(),
             outcome=Outcome.DENIED,
             subject_type=handler.opt.get("subject_type"),
-            subject_ids=[str(v) for k, v in request.path_params.items() if k.endswith("_id")][:1],
+            subject_ids=path_subject(request),
             detail={"code": exc.code, "method": method, "path": request.url.path[:200]},
         )
     )
