@@ -40,8 +40,7 @@ class Consulted(Generic[T]):
     released to the reader (``None`` when the read found nothing personal to log).
 
     The ``find_*`` functions return one, so the web layer can wait for the entry on the event
-    loop and free its worker thread meanwhile; ``get_record`` and the other plain functions
-    wait on the calling thread.
+    loop and free its worker thread meanwhile; ``get_record`` waits on the calling thread.
     """
 
     value: T
@@ -366,33 +365,6 @@ def _filtered(
     return stmt
 
 
-def list_records(
-    db: Database,
-    audit: AuditWriter,
-    kind: Kind,
-    *,
-    actor: Actor,
-    why: Justification | None,
-    filters: Mapping[str, str],
-    cursor: str | None,
-    limit: int,
-    include_deleted: bool = False,
-) -> Page:
-    """``find_records``, released once its consultation is on disk."""
-    found = find_records(
-        db,
-        audit,
-        kind,
-        actor=actor,
-        why=why,
-        filters=filters,
-        cursor=cursor,
-        limit=limit,
-        include_deleted=include_deleted,
-    )
-    return released(audit, found)
-
-
 def find_records(
     db: Database,
     audit: AuditWriter,
@@ -449,19 +421,6 @@ def find_records(
         else None
     )
     return Consulted(Page(items=items, next_cursor=next_cursor), entry)
-
-
-def record_history(
-    db: Database,
-    audit: AuditWriter,
-    kind: Kind,
-    record_id: uuid.UUID,
-    *,
-    actor: Actor,
-    why: Justification | None,
-) -> list[ChangeRead]:
-    """``find_history``, released once its consultation is on disk."""
-    return released(audit, find_history(db, audit, kind, record_id, actor=actor, why=why))
 
 
 def find_history(
