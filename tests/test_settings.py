@@ -14,12 +14,14 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from bluelight.app import DemoSecretsError, create_app, identity_policy, open_database
+from bluelight.app import DemoSecretsError, create_app
 from bluelight.db import Database, DurabilityError, make_engine
 from bluelight.identity import AgencyType, Role, system_actor
 from bluelight.identity.errors import IdentityError
+from bluelight.identity.policy import identity_policy
 from bluelight.identity.schemas import AgencyCreate, UserCreate
 from bluelight.identity.services import create_agency, create_user
+from bluelight.runtime import open_database
 from bluelight.settings import Environment, Settings
 
 PG_URL = os.environ.get("BLUELIGHT_TEST_DATABASE_URL")

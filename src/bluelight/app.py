@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +19,17 @@ from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  #
 from bluelight import __version__
 from bluelight.audit import AuditWriter, TreeSigner
 from bluelight.audit.routes import audit_router
-from bluelight.db import Database, DurabilityError, durability_problems, make_engine
+from bluelight.db import Database
 from bluelight.identity import Actor
+from bluelight.identity.policy import IdentityPolicy, identity_policy
+from bluelight.identity.queries import demo_users_present
 from bluelight.identity.routes import identity_routers
-from bluelight.identity.services import IdentityPolicy, demo_users_present
-from bluelight.kernel.crypto import SecretBox, load_or_create_signing_key
+from bluelight.kernel.permissions import PUBLIC
 from bluelight.records.routes import record_routers
+from bluelight.runtime import Runtime
 from bluelight.settings import Settings, get_settings
 from bluelight.vocab.routes import vocab_router
 from bluelight.web.auth import (
-    PUBLIC,
     Authenticator,
     BearerAuthentication,
     TokenAuthenticator,
@@ -43,48 +43,6 @@ from bluelight.web.text import refuse_nul
 log = logging.getLogger("bluelight")
 STATIC = Path(__file__).parent / "web" / "static"
 DOCS_ASSETS = "/api/docs-assets"
-
-
-def open_database(settings: Settings) -> Database:
-    """The database of ``settings``, refusing, in production, one that can lose writes.
-
-    Raises:
-        DurabilityError: in production, when a setting could lose an acknowledged write.
-    """
-    db = Database(
-        make_engine(
-            settings.database_url,
-            sqlite_synchronous=settings.sqlite_synchronous,
-            echo=settings.sql_echo,
-        )
-    )
-    problems = durability_problems(db.engine)
-    if problems and settings.is_production:
-        db.dispose()
-        raise DurabilityError(
-            "refusing to start: acknowledged writes could be lost.\n  " + "\n  ".join(problems)
-        )
-    for problem in problems:
-        log.warning("durability: %s", problem)
-    return db
-
-
-def identity_policy(settings: Settings) -> IdentityPolicy:
-    """Sign-in and session rules from the settings, with the key that seals TOTP secrets."""
-    return IdentityPolicy(
-        secrets=SecretBox.load_or_create(settings.keys_dir / "secrets.key"),
-        password_cost=settings.password_hash_cost,
-        idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
-        session_lifetime=timedelta(hours=settings.session_lifetime_hours),
-        lockout_threshold=settings.lockout_threshold,
-        lockout_window=timedelta(minutes=settings.lockout_window_minutes),
-        lockout_duration=timedelta(minutes=settings.lockout_minutes),
-    )
-
-
-def tree_signer(settings: Settings, db: Database) -> TreeSigner:
-    """The signer of audit tree heads, with the server's Ed25519 key (made on first use)."""
-    return TreeSigner(db, load_or_create_signing_key(settings.keys_dir / "audit-signing.pem"))
 
 
 class DemoSecretsError(RuntimeError):
@@ -104,9 +62,10 @@ def create_app(
         DemoSecretsError: in production, when the database holds the demo's users.
     """
     settings = settings or get_settings()
-    db = database or open_database(settings)
-    policy = identity_policy(settings)
-    signer = tree_signer(settings, db)
+    runtime = Runtime.open(settings, database)
+    db = runtime.database
+    policy = identity_policy(settings, runtime.secrets)
+    signer = TreeSigner(db, runtime.signing_key)
     writer = audit_writer or AuditWriter(db)
     auth = authenticator or TokenAuthenticator(db, policy)
     if settings.is_production and demo_users_present(db):
@@ -183,7 +142,7 @@ def create_app(
             task.cancel()
         writer.close()
         if database is None:
-            db.dispose()
+            runtime.close()
 
     # The docs' assets are served from the package, never a CDN: forces run closed networks.
     docs_assets = create_static_files_router(

@@ -48,7 +48,7 @@ def serve_app() -> None:
     from granian.constants import Interfaces
     from granian.server import Server
 
-    from bluelight.app import open_database
+    from bluelight.runtime import open_database
 
     settings = get_settings()
     try:

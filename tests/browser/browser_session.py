@@ -15,6 +15,7 @@ import msgspec
 from playwright.sync_api import Page, expect
 
 from bluelight.db import Database
+from bluelight.identity import queries as identity_queries
 from bluelight.identity import services as identity
 from bluelight.identity import system_actor
 from bluelight.identity.schemas import AgencyCreate, UserCreate
@@ -45,7 +46,7 @@ def make_account(
 ) -> Account:
     """Add ``username`` to ``agency`` (made if need be) through the services."""
     actor = system_actor(agency)
-    if agency not in {a.code for a in identity.list_agencies(db)}:
+    if agency not in {a.code for a in identity_queries.list_agencies(db)}:
         identity.create_agency(
             db,
             msgspec.convert(

@@ -26,8 +26,8 @@ from browser_session import Account, Phone, SignIn, make_account
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy import Engine
 
-from bluelight.app import identity_policy
 from bluelight.db import Database
+from bluelight.identity.policy import identity_policy
 from bluelight.identity.services import IdentityPolicy
 from bluelight.settings import Settings
 

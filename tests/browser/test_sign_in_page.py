@@ -14,6 +14,7 @@ from browser_session import CODE_FIELD, Account, Phone, SignIn
 from playwright.sync_api import Page, expect
 
 from bluelight.db import Database
+from bluelight.identity import queries as identity_queries
 from bluelight.identity import services as identity
 from bluelight.identity import system_actor
 from bluelight.identity.schemas import UserChange
@@ -105,7 +106,7 @@ def test_first_sign_in_enrols_the_authenticator_and_later_ones_need_a_fresh_code
     assert page.evaluate("Object.keys(localStorage)") == ["bluelight.device"]
     assert page.evaluate("document.cookie") == ""
     device_id = page.evaluate("localStorage.getItem('bluelight.device')")
-    devices = {str(d.id): d for d in identity.list_devices(db, actor=system_actor("DEMO"))}
+    devices = {str(d.id): d for d in identity_queries.list_devices(db, actor=system_actor("DEMO"))}
     assert devices[device_id].last_user == account.username
     assert devices[device_id].name.endswith("(back office)")
 
@@ -240,7 +241,7 @@ def test_a_session_ended_by_the_server_returns_to_sign_in_with_the_reason(
     device_id = page.evaluate("localStorage.getItem('bluelight.device')")
 
     # When an administrator disables the user, which ends their sessions
-    version = identity.find_user(db, account.username).version
+    version = identity_queries.find_user(db, account.username).version
     identity.change_user(
         db,
         uuid.UUID(account.id),

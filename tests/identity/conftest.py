@@ -25,7 +25,7 @@ from sqlalchemy import Engine, func, select
 from bluelight.app import create_app
 from bluelight.audit.models import AuditEntry
 from bluelight.db import Database
-from bluelight.identity import services
+from bluelight.identity.services import accounts, agencies, devices, sessions, sign_in, users
 from bluelight.kernel import utcnow
 from bluelight.kernel.crypto import totp_code
 from bluelight.settings import Settings
@@ -38,7 +38,7 @@ STEP = timedelta(seconds=30)
 
 @dataclass
 class Clock:
-    """A settable stand-in for ``bluelight.kernel.utcnow`` as the identity services see it."""
+    """A settable stand-in for ``bluelight.kernel.utcnow`` as the identity use cases see it."""
 
     now: datetime
 
@@ -52,7 +52,8 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     frozen = Clock(utcnow())
-    monkeypatch.setattr(services, "utcnow", frozen)
+    for module in (accounts, agencies, devices, sessions, sign_in, users):
+        monkeypatch.setattr(module, "utcnow", frozen)
     return frozen
 
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from bluelight.cli import app as cli
 from bluelight.db import Database
 from bluelight.identity import cli as identity_cli
-from bluelight.identity import services
+from bluelight.identity import queries as identity_queries
 from bluelight.identity.errors import IdentityError
 from bluelight.settings import get_settings
 from factories import API, TEST_PASSWORD, make_user
@@ -81,7 +81,7 @@ def test_agencies_add_refuses_a_bad_code_or_type(cli_env: None, db: Database) ->
     assert "not accepted" in bad_code.output
     assert bad_type.exit_code == 2
     assert "navy" in bad_type.output
-    assert services.list_agencies(db) == []
+    assert identity_queries.list_agencies(db) == []
 
 
 def test_users_add_refuses_a_weak_password_and_says_why(cli_env: None, db: Database) -> None:
@@ -96,7 +96,7 @@ def test_users_add_refuses_a_weak_password_and_says_why(cli_env: None, db: Datab
     assert "the password was refused" in result.output
     assert "commonly used password" in text(result)
     with pytest.raises(IdentityError):
-        services.find_user(db, "pc.weak")
+        identity_queries.find_user(db, "pc.weak")
 
 
 def test_users_add_refuses_two_different_passwords(cli_env: None, db: Database) -> None:
@@ -111,7 +111,7 @@ def test_users_add_refuses_two_different_passwords(cli_env: None, db: Database) 
     assert "the two passwords differ" in result.output
     assert NEW_PASSWORD not in result.output  # typed without echo
     with pytest.raises(IdentityError):
-        services.find_user(db, "pc.typo")
+        identity_queries.find_user(db, "pc.typo")
 
 
 def test_users_add_makes_a_user_who_signs_in_with_the_typed_password(

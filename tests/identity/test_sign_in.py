@@ -19,7 +19,7 @@ import pytest
 from litestar.testing import TestClient
 
 from bluelight.db import Database
-from bluelight.identity import services
+from bluelight.identity.services import sign_in
 from factories import API, TEST_PASSWORD, assert_problem, make_user, row_counts
 
 # The fixtures of this folder (tests/identity/conftest.py) are typed Any here: a conftest is
@@ -219,9 +219,9 @@ def test_five_failures_lock_the_account_until_an_administrator_releases_it(
 
     # And even the right password is refused, with the same answer, without checking it
     with (
-        mock.patch.object(services, "verify_password", wraps=services.verify_password) as check,
+        mock.patch.object(sign_in, "verify_password", wraps=sign_in.verify_password) as check,
         mock.patch.object(
-            services, "burn_password_check", wraps=services.burn_password_check
+            sign_in, "burn_password_check", wraps=sign_in.burn_password_check
         ) as burn,
     ):
         refused = door.start("pc.locked", TEST_PASSWORD)
@@ -335,8 +335,8 @@ def test_oversized_or_malformed_credentials_are_refused_before_any_hashing(
     before = row_counts(db)
 
     with (
-        mock.patch.object(services, "verify_password") as check,
-        mock.patch.object(services, "burn_password_check") as burn,
+        mock.patch.object(sign_in, "verify_password") as check,
+        mock.patch.object(sign_in, "burn_password_check") as burn,
     ):
         response = anonymous.post(f"{API}/auth/sign-in", json=_sign_in_body(**changes))
 

@@ -34,20 +34,20 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bluelight.audit import Action, AuditError, draft, record
+from bluelight.audit import Action, AuditError, TreeSigner, draft, record
 from bluelight.audit.queries import EntryFilter, export
+from bluelight.audit.rules import Platform
 from bluelight.audit.schemas import EntryRead
 from bluelight.db import Database, DurabilityError
-from bluelight.identity import system_actor
 from bluelight.kernel import new_id, utcnow
 from bluelight.kernel.crypto import KeyFileError, load_or_create_signing_key
+from bluelight.runtime import open_database, signing_key_path
 from bluelight.settings import Settings, get_settings
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 
-SIGNING_KEY_FILE = "audit-signing.pem"
 PUBLIC_KEY_BYTES = 32
 
 
@@ -65,8 +65,6 @@ def fail(message: str, code: int = 1) -> NoReturn:
 @contextmanager
 def opened() -> Iterator[tuple[Settings, Database]]:
     """The configured settings and database; a refusal becomes a red line and an exit code."""
-    from bluelight.app import open_database
-
     try:
         settings = get_settings()
     except ValidationError as exc:
@@ -102,7 +100,7 @@ def _public_key(settings: Settings, given: str | None) -> bytes | None:
         if len(key) != PUBLIC_KEY_BYTES:
             fail(f"--public-key must be {PUBLIC_KEY_BYTES} bytes (64 hex digits), not {len(key)}")
         return key
-    path = settings.keys_dir / SIGNING_KEY_FILE
+    path = signing_key_path(settings)
     if not path.exists():
         err.print(
             Text(
@@ -170,10 +168,8 @@ def verify(
 @audit_app.command("head")
 def head() -> None:
     """Sign a tree head now, with the server's key, and print it."""
-    from bluelight.app import tree_signer
-
     with opened() as (settings, db):
-        signed = tree_signer(settings, db).sign()
+        signed = TreeSigner(db, load_or_create_signing_key(signing_key_path(settings))).sign()
     table = _facts("Signed tree head")
     table.add_row("tree size", f"{signed.tree_size:,}")
     table.add_row("root hash", signed.root_hash)
@@ -245,7 +241,7 @@ def export_entries(
         record(
             db,
             draft(
-                system_actor(settings.force_code),
+                Platform(settings.force_code),
                 Action.DISCLOSURE,
                 "audit:trail:exported",
                 at=utcnow(),

@@ -20,7 +20,7 @@ from litestar.response import Stream
 
 from bluelight.audit import queries
 from bluelight.audit.errors import AuditError, AuditErrorCode
-from bluelight.audit.rules import Action, draft
+from bluelight.audit.rules import Action, Who, draft
 from bluelight.audit.schemas import (
     ConsistencyProof,
     EntryPage,
@@ -31,9 +31,8 @@ from bluelight.audit.schemas import (
 )
 from bluelight.audit.services import AuditWriter, TreeSigner
 from bluelight.db import Database
-from bluelight.identity import Actor, Permission
 from bluelight.kernel import new_id, utcnow
-from bluelight.web.auth import needs
+from bluelight.kernel.permissions import Permission, needs
 
 NO_STORE = CacheControlHeader(no_store=True)
 Text64 = Annotated[str | None, QueryParameter(max_length=64)]
@@ -69,7 +68,7 @@ def _filter(
 
 
 def _audited(
-    audit: AuditWriter, actor: Actor, action: Action, tag: str, f: queries.EntryFilter, **kw: Any
+    audit: AuditWriter, actor: Who, action: Action, tag: str, f: queries.EntryFilter, **kw: Any
 ) -> None:
     audit.write(
         draft(
@@ -115,7 +114,7 @@ def _as_struct(f: queries.EntryFilter) -> _FilterStruct:
 def search_entries(
     db: NamedDependency[Database],
     audit: NamedDependency[AuditWriter],
-    actor: NamedDependency[Actor],
+    actor: NamedDependency[Who],
     subject: Subject = None,
     user: Text64 = None,
     action: Text64 = None,
@@ -142,7 +141,7 @@ def read_entry(
     seq: Annotated[int, Parameter(ge=0, le=MAX_PLACE)],
     db: NamedDependency[Database],
     audit: NamedDependency[AuditWriter],
-    actor: NamedDependency[Actor],
+    actor: NamedDependency[Who],
 ) -> EntryRead:
     entry = queries.get_entry(db, seq, agency=actor.agency)
     _audited(
@@ -191,7 +190,7 @@ def _json_lines(entries: Iterator[EntryRead]) -> Iterator[bytes]:
 def export_entries(
     db: NamedDependency[Database],
     audit: NamedDependency[AuditWriter],
-    actor: NamedDependency[Actor],
+    actor: NamedDependency[Who],
     format: FromQuery[Literal["csv", "json"]] = "json",
     subject: Subject = None,
     user: Text64 = None,

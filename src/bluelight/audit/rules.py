@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     DENIED = "denied"
 
 
+@runtime_checkable
 class Who(Protocol):
     """Whoever acted: an ``identity.Actor`` fits, as does anything with these attributes."""
 
@@ -49,6 +50,16 @@ class Who(Protocol):
     def agency(self) -> str: ...
     @property
     def device_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """The platform acting on its own: a command run on the server's shell, as ``who``."""
+
+    agency: str
+    user_id: str = "system"
+    username: str = "system"
+    device_id: str | None = "cli"
 
 
 @dataclass(frozen=True, slots=True)

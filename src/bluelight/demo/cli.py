@@ -20,12 +20,13 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import make_url
 
-from bluelight.app import identity_policy, open_database
 from bluelight.demo.generator import SIZES, SizeSpec
 from bluelight.demo.loader import DemoLoadError, LoadStats, load_force
 from bluelight.demo.users import DemoSignIn, DemoUsersError, load_demo_users, share_demo_events
+from bluelight.identity.policy import identity_policy
 from bluelight.kernel.errors import BluelightError
 from bluelight.migrations import upgrade
+from bluelight.runtime import open_database
 from bluelight.settings import get_settings
 
 # The tables in the order a load fills them, with what the spec says each will hold.

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bluelight.audit import Action, Justification, append, draft
 from bluelight.db import Database
 from bluelight.identity import AgencyType, Classification, Role, system_actor
+from bluelight.identity import queries as identity_queries
 from bluelight.identity import services as identity
 from bluelight.identity.models import User
 from bluelight.identity.schemas import AgencyCreate, UserCreate
@@ -120,7 +121,7 @@ def demo_totp_secret(seed: int, username: str) -> str:
 
 
 def _ensure_agencies(db: Database, force_code: str) -> None:
-    present = {a.code for a in identity.list_agencies(db)}
+    present = {a.code for a in identity_queries.list_agencies(db)}
     for agency in (force_agency(force_code), *PARTNERS):
         if agency.code not in present:
             identity.create_agency(

@@ -1,20 +1,20 @@
 """Identity: agencies, users and roles, sign-in, devices, and what each may see."""
 
 from bluelight.identity.rules import (
-    ALL_PERMISSIONS,
     Actor,
     AgencyType,
     Classification,
-    Permission,
     Role,
     ShareLevel,
     classifications_up_to,
     permissions_of,
     system_actor,
 )
+from bluelight.kernel.permissions import ALL_PERMISSIONS, PUBLIC, Permission, needs
 
 __all__ = [
     "ALL_PERMISSIONS",
+    "PUBLIC",
     "Actor",
     "AgencyType",
     "Classification",
@@ -22,6 +22,7 @@ __all__ = [
     "Role",
     "ShareLevel",
     "classifications_up_to",
+    "needs",
     "permissions_of",
     "system_actor",
 ]

@@ -23,7 +23,7 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bluelight.db import Database, DurabilityError
-from bluelight.identity import services
+from bluelight.identity import queries, services
 from bluelight.identity.errors import IdentityError, IdentityErrorCode
 from bluelight.identity.rules import AgencyType, Classification, Role, system_actor
 from bluelight.identity.schemas import AgencyCreate, DeviceRead, UserChange, UserCreate, UserRead
@@ -62,7 +62,7 @@ def row(*values: object) -> list[Text]:
 @contextmanager
 def opened() -> Iterator[tuple[Settings, Database]]:
     """The configured settings and database; a refusal becomes a red line and an exit code."""
-    from bluelight.app import open_database
+    from bluelight.runtime import open_database
 
     settings = settings_or_exit()
     try:
@@ -164,7 +164,7 @@ def add_agency(
 def list_agencies() -> None:
     """Every agency, by code."""
     with opened() as (_, db):
-        agencies = services.list_agencies(db)
+        agencies = queries.list_agencies(db)
     table = Table("code", "name", "type")
     for a in agencies:
         table.add_row(*row(a.code, a.name, a.type))
@@ -175,7 +175,7 @@ def list_agencies() -> None:
 
 
 def _user_id(db: Database, username: str) -> uuid.UUID:
-    return services.find_user(db, username).id
+    return queries.find_user(db, username).id
 
 
 @users_app.command("add")
@@ -204,7 +204,7 @@ def add_user(
             },
             UserCreate,
         )
-        from bluelight.app import identity_policy
+        from bluelight.identity.policy import identity_policy
 
         user = services.create_user(
             db, identity_policy(settings), data, actor=system_actor(settings.force_code)
@@ -221,14 +221,14 @@ def list_users(
 ) -> None:
     """The users of one agency, or of all."""
     with opened() as (_, db):
-        codes = [agency.upper()] if agency else [a.code for a in services.list_agencies(db)]
-        users = [u for code in codes for u in services.list_users(db, actor=system_actor(code))]
+        codes = [agency.upper()] if agency else [a.code for a in queries.list_agencies(db)]
+        users = [u for code in codes for u in queries.list_users(db, actor=system_actor(code))]
     out.print(_user_table(users))
 
 
 def _set_disabled(username: str, *, disabled: bool) -> UserRead:
     with opened() as (settings, db):
-        current = services.find_user(db, username)
+        current = queries.find_user(db, username)
         return services.change_user(
             db,
             current.id,
@@ -263,7 +263,7 @@ def reset_user(
     factor is cleared so they enrol again."""
     password = read_password(from_stdin=password_stdin)
     with opened() as (settings, db):
-        from bluelight.app import identity_policy
+        from bluelight.identity.policy import identity_policy
 
         user = services.reset_user(
             db,
@@ -296,7 +296,7 @@ def list_devices(
 ) -> None:
     """Registered devices, oldest first, with who used each last."""
     with opened() as (settings, db):
-        devices = services.list_devices(db, actor=system_actor(settings.force_code))
+        devices = queries.list_devices(db, actor=system_actor(settings.force_code))
     if agency:
         devices = [d for d in devices if d.agency == agency.upper()]
     out.print(_device_table(devices))

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from bluelight.db import Database
-from bluelight.identity import Actor, Permission
+from bluelight.identity import Actor, Permission, queries
 from bluelight.identity import services as svc
 from bluelight.identity.schemas import (
     AgencyRead,
@@ -27,7 +27,7 @@ from bluelight.identity.schemas import (
     UserCreate,
     UserRead,
 )
-from bluelight.web.auth import PUBLIC, needs
+from bluelight.kernel.permissions import PUBLIC, needs
 
 NO_STORE = CacheControlHeader(no_store=True)
 
@@ -89,7 +89,7 @@ def who_am_i(
     policy: NamedDependency[svc.IdentityPolicy],
     actor: NamedDependency[Actor],
 ) -> Me:
-    return svc.me(db, policy, actor=actor)
+    return queries.me(db, policy, actor=actor)
 
 
 @post(
@@ -113,7 +113,7 @@ auth_router = Router(
 
 @get("/", opt=needs(Permission.USER_READ), summary="Users of my agency", sync_to_thread=True)
 def list_users(db: NamedDependency[Database], actor: NamedDependency[Actor]) -> list[UserRead]:
-    return svc.list_users(db, actor=actor)
+    return queries.list_users(db, actor=actor)
 
 
 @post("/", opt=needs(Permission.USER_ADMIN), summary="Add a user to my agency", sync_to_thread=True)
@@ -189,7 +189,7 @@ users_router = Router(
 
 @get("/", opt=needs(Permission.DEVICE_READ), summary="Devices of my agency", sync_to_thread=True)
 def list_devices(db: NamedDependency[Database], actor: NamedDependency[Actor]) -> list[DeviceRead]:
-    return svc.list_devices(db, actor=actor)
+    return queries.list_devices(db, actor=actor)
 
 
 @post(
@@ -218,7 +218,7 @@ devices_router = Router(
 
 @get("/", opt=needs(Permission.AGENCY_READ), summary="Agencies", sync_to_thread=True)
 def list_agencies(db: NamedDependency[Database]) -> list[AgencyRead]:
-    return svc.list_agencies(db)
+    return queries.list_agencies(db)
 
 
 agencies_router = Router(path="/agencies", route_handlers=[list_agencies], tags=["Agencies"])

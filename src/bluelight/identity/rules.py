@@ -1,7 +1,8 @@
 """Who is acting, what each role may do, and what each record lets them see.
 
-Pure: the named permissions every route declares, the roles that grant them, the agency
-types, security classifications and the levels at which a record is shared with a partner.
+Pure: the roles that grant the permissions routes declare (``kernel.permissions``), the
+agency types, security classifications and the levels at which a record is shared with a
+partner.
 """
 
 from __future__ import annotations
@@ -9,40 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-
-class Permission(StrEnum):
-    """A named permission. Every route declares one; roles grant sets of them."""
-
-    PERSON_READ = "records:person:read"
-    PERSON_WRITE = "records:person:write"
-    OBJECT_READ = "records:object:read"
-    OBJECT_WRITE = "records:object:write"
-    LOCATION_READ = "records:location:read"
-    LOCATION_WRITE = "records:location:write"
-    EVENT_READ = "records:event:read"
-    EVENT_WRITE = "records:event:write"
-    LINK_READ = "records:link:read"
-    LINK_WRITE = "records:link:write"
-    MARKER_READ = "records:marker:read"
-    MARKER_WRITE = "records:marker:write"
-    RECORD_DELETE = "records:any:delete"
-    RECORD_IMPORT = "records:any:import"
-    RECORD_SHARE = "records:share:write"
-    RECORD_RESTRICT = "records:access:write"
-    SHARED_READ = "records:shared:read"
-    VOCAB_READ = "vocab:list:read"
-    VOCAB_MAP = "vocab:mapping:write"
-    USER_READ = "identity:user:read"
-    USER_ADMIN = "identity:user:write"
-    DEVICE_READ = "identity:device:read"
-    DEVICE_REVOKE = "identity:device:revoke"
-    AGENCY_READ = "identity:agency:read"
-    AUDIT_READ = "audit:trail:read"
-    AUDIT_SIGN = "audit:head:sign"
-    SELF = "identity:self:use"
-
-
-ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)
+from bluelight.kernel.permissions import ALL_PERMISSIONS, Permission
 
 
 class Role(StrEnum):

@@ -17,6 +17,7 @@ from bluelight.audit import AuditWriter, Justification
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
 from bluelight.kernel.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from bluelight.kernel.permissions import needs
 from bluelight.records import queries, services, sharing
 from bluelight.records.access import CHECK_KINDS
 from bluelight.records.kinds import KINDS, Kind
@@ -33,7 +34,6 @@ from bluelight.records.schemas import (
     SharedPage,
     ShareRead,
 )
-from bluelight.web.auth import needs
 
 RESERVED_QUERY = {"cursor", "limit", "include_deleted"}
 T = TypeVar("T")

@@ -48,8 +48,8 @@ def import_mapping(
     ),
 ) -> None:
     """Load a force's legacy list; lines that cannot be loaded are listed, not dropped."""
-    from bluelight.app import open_database
-    from bluelight.identity import system_actor
+    from bluelight.audit.rules import Platform
+    from bluelight.runtime import open_database
     from bluelight.settings import get_settings
     from bluelight.vocab.services import import_mapping as load
 
@@ -61,7 +61,7 @@ def import_mapping(
             force_code=force.upper(),
             list_name=name,
             csv_text=path.read_text(encoding="utf-8"),
-            actor=system_actor(settings.force_code),
+            actor=Platform(settings.force_code),
         )
     except VocabError as exc:
         out.print(f"[red]{exc.detail}[/]")

@@ -11,13 +11,13 @@ from litestar import Request, Response, Router, get, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from bluelight.audit import Who
 from bluelight.db import Database
-from bluelight.identity import Actor, Permission
+from bluelight.kernel.permissions import Permission, needs
 from bluelight.vocab import queries, services
 from bluelight.vocab.catalogue import catalogue_etag, code_list
 from bluelight.vocab.errors import VocabError, VocabErrorCode
 from bluelight.vocab.schemas import CatalogueRead, CodeListRead, MappingRead, MappingReport
-from bluelight.web.auth import needs
 
 FORCE = r"^[A-Z0-9]{2,10}$"
 
@@ -69,7 +69,7 @@ async def load_mapping(
     name: FromPath[str],
     force: FromPath[str],
     db: NamedDependency[Database],
-    actor: NamedDependency[Actor],
+    actor: NamedDependency[Who],
 ) -> MappingReport:
     force_code = _force(force)
     raw = await request.body()

@@ -7,8 +7,8 @@ import io
 
 from sqlalchemy import delete
 
+from bluelight.audit import Who
 from bluelight.db import Database
-from bluelight.identity import Actor
 from bluelight.kernel import new_id, utcnow
 from bluelight.vocab.catalogue import code_list
 from bluelight.vocab.errors import VocabError, VocabErrorCode
@@ -46,7 +46,7 @@ def _read_csv(csv_text: str) -> list[tuple[int, list[str]]]:
 
 
 def import_mapping(
-    db: Database, *, force_code: str, list_name: str, csv_text: str, actor: Actor
+    db: Database, *, force_code: str, list_name: str, csv_text: str, actor: Who
 ) -> MappingReport:
     """Load a force's legacy list for ``list_name``, replacing the one loaded before.
 

@@ -25,11 +25,7 @@ from bluelight.audit import Action, AuditWriter, Outcome, draft
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
 from bluelight.identity.errors import IdentityError, IdentityErrorCode
-from bluelight.identity.services import (
-    MAX_TOKENS_PER_LOOKUP,
-    IdentityPolicy,
-    authenticate_many,
-)
+from bluelight.identity.services import MAX_TOKENS_PER_LOOKUP, IdentityPolicy, authenticate_many
 from bluelight.kernel import new_id, utcnow
 from bluelight.kernel.errors import BluelightError
 
@@ -184,11 +180,3 @@ async def permission_guard(
         f"this needs the {permission.value} permission",
         permission=permission.value,
     )
-
-
-def needs(permission: Permission, **opt: Any) -> dict[str, Any]:
-    """The ``opt`` of a route that needs ``permission``."""
-    return {"permission": permission, **opt}
-
-
-PUBLIC: dict[str, Any] = {"public": True, "exclude_from_auth": True}

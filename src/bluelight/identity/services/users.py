@@ -1,0 +1,235 @@
+"""Accounts: adding users to an agency, changing their roles, clearance or name, disabling,
+resetting and unlocking them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from bluelight.audit import Action
+from bluelight.db import Database
+from bluelight.identity.errors import IdentityError, IdentityErrorCode
+from bluelight.identity.models import Agency, RecoveryCode, SignInFailure, User
+from bluelight.identity.passwords import password_problems
+from bluelight.identity.policy import IdentityPolicy
+from bluelight.identity.queries import agency_by_code, agency_code, user_read
+from bluelight.identity.rules import Actor, AgencyType, Role, permissions_of
+from bluelight.identity.schemas import UserChange, UserCreate, UserRead
+from bluelight.identity.services.accounts import audit_act, end_sessions, own_user
+from bluelight.kernel import new_id, utcnow
+from bluelight.kernel.crypto import hash_password
+
+USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def _check_password(password: str, username: str) -> None:
+    problems = password_problems(password, username=username)
+    if problems:
+        raise IdentityError(IdentityErrorCode.WEAK_PASSWORD, "; ".join(problems), problems=problems)
+
+
+def _check_roles(roles: list[Role], agency_type: str, actor: Any) -> None:
+    partner_roles = {Role.PARTNER_USER, Role.PROSECUTOR}
+    if agency_type != AgencyType.POLICE and any(r not in partner_roles for r in roles):
+        raise IdentityError(
+            IdentityErrorCode.ROLE_NOT_GRANTABLE,
+            "a partner agency's users may hold only the partner_user and prosecutor roles",
+        )
+    # An administrator cannot hand out what they could not do themselves, except the
+    # ordinary police roles their job is to manage.
+    if isinstance(actor, Actor) and actor.user_id != "system":
+        grantable = permissions_of([Role.OFFICER, Role.CONTROLLER, Role.INVESTIGATOR])
+        grantable |= actor.permissions | permissions_of([Role.PARTNER_USER, Role.PROSECUTOR])
+        wanted = permissions_of(roles)
+        if not wanted <= grantable:
+            raise IdentityError(
+                IdentityErrorCode.ROLE_NOT_GRANTABLE,
+                "you cannot grant permissions you do not hold",
+                permissions=sorted(str(p) for p in wanted - grantable),
+            )
+
+
+def create_user(
+    db: Database,
+    policy: IdentityPolicy,
+    data: UserCreate,
+    *,
+    actor: Any,
+    demo: bool = False,
+) -> UserRead:
+    """Add a user to the actor's agency (or, for the platform itself, the named one).
+
+    Raises:
+        IdentityError: INVALID_USERNAME, WEAK_PASSWORD, USERNAME_TAKEN, AGENCY_NOT_FOUND,
+            ROLE_NOT_GRANTABLE.
+    """
+    name = data.username.strip().lower()
+    if len(name) < 3 or not set(name) <= USERNAME_CHARS:
+        raise IdentityError(
+            IdentityErrorCode.INVALID_USERNAME,
+            "a username is 3 to 64 of a-z, 0-9, '.', '_' and '-'",
+        )
+    _check_password(data.password, name)
+    password_hash = hash_password(data.password, cost=policy.password_cost)
+    now = utcnow()
+    code = data.agency if data.agency and actor.user_id == "system" else actor.agency
+    try:
+        with db.write() as session:
+            agency = agency_by_code(session, code)
+            _check_roles(data.roles, agency.type, actor)
+            user = User(
+                id=new_id(),
+                agency_id=agency.id,
+                username=name,
+                display_name=data.display_name,
+                password_hash=password_hash,
+                roles=[str(r) for r in data.roles],
+                clearance=str(data.clearance),
+                demo=demo,
+                must_change_password=False,
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
+            session.add(user)
+            session.flush()
+            audit_act(
+                session,
+                actor,
+                Action.ADMINISTRATION,
+                "identity:user:created",
+                subject_type="user",
+                subject_ids=[str(user.id)],
+                detail={"roles": user.roles, "clearance": user.clearance, "agency": code},
+            )
+            return user_read(user, agency.code)
+    except IntegrityError as exc:
+        raise IdentityError(
+            IdentityErrorCode.USERNAME_TAKEN, f"the username {name} is taken"
+        ) from exc
+
+
+def change_user(db: Database, user_id: uuid.UUID, data: UserChange, *, actor: Any) -> UserRead:
+    """Change a user's name, roles, clearance, or disable/enable them. Disabling ends every
+    session at once.
+
+    Raises:
+        IdentityError: USER_NOT_FOUND, ROLE_NOT_GRANTABLE, VERSION_CONFLICT.
+    """
+    now = utcnow()
+    with db.write() as session:
+        user = own_user(session, user_id, actor, lock=True)
+        agency = agency_code(session, user.agency_id)
+        if data.version != user.version:
+            raise IdentityError(
+                IdentityErrorCode.VERSION_CONFLICT,
+                f"the user is at version {user.version}, not {data.version}",
+                current_version=user.version,
+            )
+        changes: dict[str, Any] = {}
+        if data.display_name is not None and data.display_name != user.display_name:
+            changes["display_name"] = [user.display_name, data.display_name]
+            user.display_name = data.display_name
+        if data.roles is not None and sorted(data.roles) != sorted(user.roles):
+            agency_type = session.get(Agency, user.agency_id).type  # type: ignore[union-attr]  # FK
+            _check_roles(data.roles, agency_type, actor)
+            changes["roles"] = [list(user.roles), [str(r) for r in data.roles]]
+            user.roles = [str(r) for r in data.roles]
+        if data.clearance is not None and data.clearance != user.clearance:
+            changes["clearance"] = [user.clearance, str(data.clearance)]
+            user.clearance = str(data.clearance)
+        if data.disabled is not None and data.disabled != (user.disabled_at is not None):
+            changes["disabled"] = [not data.disabled, data.disabled]
+            user.disabled_at = now if data.disabled else None
+            if data.disabled:
+                end_sessions(session, user.id, now, "user-disabled")
+        if changes:
+            user.version += 1
+            user.updated_at = now
+            tag = (
+                "identity:user:permissions-changed"
+                if ("roles" in changes or "clearance" in changes)
+                else "identity:user:changed"
+            )
+            if "disabled" in changes:
+                tag = "identity:user:disabled" if data.disabled else "identity:user:enabled"
+            audit_act(
+                session,
+                actor,
+                Action.ADMINISTRATION,
+                tag,
+                subject_type="user",
+                subject_ids=[str(user.id)],
+                detail={"changes": changes},
+            )
+        return user_read(user, agency)
+
+
+def reset_user(
+    db: Database,
+    policy: IdentityPolicy,
+    user_id: uuid.UUID,
+    *,
+    password: str,
+    clear_second_factor: bool,
+    actor: Any,
+) -> UserRead:
+    """Set a new password (the user must change it), optionally clear the second factor so
+    they enrol again, release any lockout and end every session.
+
+    Raises:
+        IdentityError: USER_NOT_FOUND, WEAK_PASSWORD.
+    """
+    now = utcnow()
+    with db.read() as session:
+        username = own_user(session, user_id, actor).username
+    _check_password(password, username)
+    password_hash = hash_password(password, cost=policy.password_cost)
+    with db.write() as session:
+        user = own_user(session, user_id, actor, lock=True)
+        user.password_hash = password_hash
+        user.must_change_password = True
+        user.locked_until = None
+        if clear_second_factor:
+            user.totp_sealed = None
+            user.totp_enrolled_at = None
+            user.totp_last_step = None
+            session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        session.execute(delete(SignInFailure).where(SignInFailure.user_id == user.id))
+        end_sessions(session, user.id, now, "password-reset")
+        user.version += 1
+        user.updated_at = now
+        audit_act(
+            session,
+            actor,
+            Action.ADMINISTRATION,
+            "identity:user:reset",
+            subject_type="user",
+            subject_ids=[str(user.id)],
+            detail={"second_factor_cleared": clear_second_factor},
+        )
+        return user_read(user, agency_code(session, user.agency_id))
+
+
+def unlock_user(db: Database, user_id: uuid.UUID, *, actor: Any) -> UserRead:
+    """Release a locked account.
+
+    Raises:
+        IdentityError: USER_NOT_FOUND.
+    """
+    with db.write() as session:
+        user = own_user(session, user_id, actor, lock=True)
+        user.locked_until = None
+        session.execute(delete(SignInFailure).where(SignInFailure.user_id == user.id))
+        audit_act(
+            session,
+            actor,
+            Action.ADMINISTRATION,
+            "identity:user:unlocked",
+            subject_type="user",
+            subject_ids=[str(user.id)],
+        )
+        return user_read(user, agency_code(session, user.agency_id))
