@@ -19,6 +19,7 @@ from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  #
 from bluelight import __version__
 from bluelight.audit import AuditWriter, TreeSigner
 from bluelight.audit.routes import audit_router
+from bluelight.changes import EventBus
 from bluelight.db import Database
 from bluelight.identity import Actor
 from bluelight.identity.policy import IdentityPolicy, identity_policy
@@ -66,6 +67,8 @@ def create_app(
     db = runtime.database
     policy = identity_policy(settings, runtime.secrets)
     signer = TreeSigner(db, runtime.signing_key)
+    events = EventBus()
+    events.attach(db)
     writer = audit_writer or AuditWriter(db)
     auth = authenticator or TokenAuthenticator(db, policy)
     if settings.is_production and demo_users_present(db):
@@ -202,6 +205,7 @@ def create_app(
     app.state.identity_policy = policy
     app.state.database = db
     app.state.tree_signer = signer
+    app.state.events = events
     return app
 
 

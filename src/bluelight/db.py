@@ -1,4 +1,4 @@
-"""Engine, sessions, SQLite pragmas, durability checks, shared column types and the change log.
+"""Engine, sessions, SQLite pragmas, durability checks, shared column types, the journal lock.
 
 The same schema runs on SQLite (the embedded default) and PostgreSQL. Both are configured so
 that a write acknowledged to a client survives a crash: SQLite in WAL mode with
@@ -16,15 +16,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Connection,
     DateTime,
     Dialect,
     Engine,
-    Index,
-    Integer,
     MetaData,
-    String,
     TypeDecorator,
     Uuid,
     create_engine,
@@ -33,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -84,28 +80,22 @@ class Base(DeclarativeBase):
     }
 
 
-class ChangeLogEntry(Base):
-    """One change to one record, in commit order.
+# pg_advisory_xact_lock key: "BLAUDIT" read as a number; any constant the app owns will do.
+JOURNAL_LOCK_KEY = 0x424C4155444954
+_LOCK_JOURNAL = text("SELECT pg_advisory_xact_lock(:key)")
 
-    The sequence feeds record history, device sync (pull changes since a cursor) and real-time
-    push. ``snapshot`` is the record as it stood after the change, so history never depends on
-    the live row.
+
+def lock_journal(conn: Connection) -> None:
+    """Hold the journals (the audit trail and the change log) until this transaction ends.
+
+    A journal's sequence must be its commit order: a reader that has seen entry N must never
+    later find an entry below N committed after it (sync pull would skip it for good). SQLite
+    has one writer, which holds the database from its ``BEGIN IMMEDIATE``; on PostgreSQL every
+    transaction that writes a journal takes this lock before it does, so they number and commit
+    their entries one after the other. Taking it again in the same transaction is free.
     """
-
-    __tablename__ = "change_log"
-    __table_args__ = (Index("ix_change_log_entity", "entity_type", "entity_id", "version"),)
-
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
-    entity_type: Mapped[str] = mapped_column(String(20))
-    entity_id: Mapped[uuid.UUID]
-    version: Mapped[int]
-    action: Mapped[str] = mapped_column(String(10))
-    changed_at: Mapped[datetime]
-    changed_by: Mapped[str] = mapped_column(String(80))
-    reason: Mapped[str | None] = mapped_column(String(500))
-    snapshot: Mapped[dict[str, Any]]
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_JOURNAL, {"key": JOURNAL_LOCK_KEY})
 
 
 class DurabilityError(RuntimeError):
@@ -193,6 +183,11 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def session_factories(self) -> tuple[sessionmaker[Session], ...]:
+        """The factories of this database's read and write sessions (to listen to them)."""
+        return (self._reader, self._writer)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

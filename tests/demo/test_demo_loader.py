@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import JSON, Engine, func, select
 
-from bluelight.db import ChangeLogEntry, Database
+from bluelight.changes import ChangeLogEntry
+from bluelight.db import Database
 from bluelight.demo import loader
 from bluelight.demo.generator import SIZES, SizeSpec
 from bluelight.demo.loader import (

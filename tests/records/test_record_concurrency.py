@@ -16,7 +16,8 @@ import msgspec
 import pytest
 from sqlalchemy import select
 
-from bluelight.db import ChangeLogEntry, Database
+from bluelight.changes import ChangeLogEntry
+from bluelight.db import Database
 from bluelight.identity import system_actor
 from bluelight.records import services
 from bluelight.records.errors import RecordError

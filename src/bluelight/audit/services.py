@@ -1,9 +1,10 @@
 """Writing the audit trail: entries in the caller's transaction, by group commit, tree heads.
 
 Entries take their place (``seq``, the leaf index) under a lock held to the end of the
-transaction that writes them: on SQLite every writer already holds the database's write lock,
-on PostgreSQL a transaction-scoped advisory lock is taken. So leaf order is commit order, the
-indices have no gaps, and an entry is never visible before the ones before it.
+transaction that writes them (``db.lock_journal``): on SQLite every writer already holds the
+database's write lock, on PostgreSQL a transaction-scoped advisory lock is taken. So leaf
+order is commit order, the indices have no gaps, and an entry is never visible before the ones
+before it.
 
 A read of personal data must not reach the reader before its consultation is on disk. Doing
 that one commit per read would cap the server at the disk's commit rate, so reads hand their
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,28 +32,24 @@ from bluelight.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from bluelight.audit.models import AuditEntry, AuditSubject, TreeHead
 from bluelight.audit.rules import Draft, canonical_entry, tree_head_message
 from bluelight.audit.schemas import TreeHeadRead
-from bluelight.db import Database
+from bluelight.db import Database, lock_journal
 from bluelight.kernel import utcnow
 from bluelight.kernel.crypto import SigningKey
 
 log = logging.getLogger("bluelight.audit")
 
-# pg_advisory_xact_lock key: "BLAUDIT" read as a number; any constant the app owns will do.
-AUDIT_LOCK_KEY = 0x424C4155444954
 MAX_BATCH = 512
 
 
 # Built once: entries are appended on every audited read, and building a statement costs more
 # than running it. Core, not the ORM session: the rows are plain inserts.
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _NEXT_SEQ = select(func.coalesce(func.max(AuditEntry.seq) + 1, 0))
 _INSERT_ENTRIES = insert(AuditEntry)
 _INSERT_SUBJECTS = insert(AuditSubject)
 
 
 def _next_seq(conn: Connection) -> int:
-    if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK, {"key": AUDIT_LOCK_KEY})
+    lock_journal(conn)
     return int(conn.execute(_NEXT_SEQ).scalar_one())
 
 

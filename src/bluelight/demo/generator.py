@@ -1177,4 +1177,7 @@ def change_entry(kind: str, row: Row) -> Row:
         "changed_by": row["created_by"],
         "reason": None,
         "snapshot": {name: row[name] for name in SNAPSHOT_FIELDS[kind]},
+        "owner_agency": row["owner_agency"],
+        "classification": row["classification"],
+        "restricted": row["restricted"],
     }

@@ -31,7 +31,8 @@ from sqlalchemy import JSON, Connection, Date, Dialect, Table, Uuid, insert, tex
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
-from bluelight.db import ChangeLogEntry, Database, UTCDateTime
+from bluelight.changes import ChangeLogEntry
+from bluelight.db import Database, UTCDateTime, lock_journal
 from bluelight.demo.generator import (
     DEFAULT_BATCH,
     STAGES,
@@ -454,6 +455,7 @@ def write_batches(
     stats = LoadStats()
     pending = 0
     transaction = conn.begin()
+    lock_journal(conn)
     try:
         for _, count, tables in batches:
             for name, encoded in tables:
@@ -465,6 +467,7 @@ def write_batches(
             if pending >= commit_every:
                 transaction.commit()
                 transaction = conn.begin()
+                lock_journal(conn)
                 pending = 0
         transaction.commit()
     except (IntegrityError, conn.dialect.loaded_dbapi.IntegrityError) as exc:

@@ -31,3 +31,28 @@ def decode_cursor(cursor: str) -> uuid.UUID:
     except (binascii.Error, ValueError) as exc:
         msg = "the cursor is not one this server made"
         raise CursorError(msg) from exc
+
+
+_POSITION = b"p"
+
+
+def encode_position(seq: int) -> str:
+    """The cursor that continues after place ``seq`` of a journal (the change log)."""
+    return base64.urlsafe_b64encode(_POSITION + seq.to_bytes(8, "big")).decode().rstrip("=")
+
+
+def decode_position(cursor: str) -> int:
+    """The place a journal cursor continues after.
+
+    Raises:
+        CursorError: the cursor is not one this server made.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError) as exc:
+        msg = "the cursor is not one this server made"
+        raise CursorError(msg) from exc
+    if len(raw) != 9 or raw[:1] != _POSITION:
+        msg = "the cursor is not one this server made"
+        raise CursorError(msg)
+    return int.from_bytes(raw[1:], "big")

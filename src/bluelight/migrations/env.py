@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from bluelight.audit import models as _audit  # noqa: F401  (tables register on import)
+from bluelight.changes import models as _changes  # noqa: F401
 from bluelight.db import Base
 from bluelight.identity import models as _identity  # noqa: F401
 from bluelight.records import models as _records  # noqa: F401  (tables register on import)

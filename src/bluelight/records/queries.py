@@ -13,7 +13,8 @@ from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bluelight.audit import Action, AuditError, AuditWriter, Draft, Justification, Outcome, draft
-from bluelight.db import ChangeLogEntry, Database
+from bluelight.changes import ChangeLogEntry
+from bluelight.db import Database
 from bluelight.identity import Actor
 from bluelight.kernel import BluelightError, new_id, utcnow
 from bluelight.kernel.paging import CursorError, decode_cursor, encode_cursor

@@ -17,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bluelight.audit import Action, append, draft
-from bluelight.db import ChangeLogEntry, Database
+from bluelight.changes import RecordChanged, publish
+from bluelight.changes import log_change as append_change
+from bluelight.db import Database
 from bluelight.identity import Actor
 from bluelight.kernel import new_id, utcnow
 from bluelight.records.access import check_classification, check_row, may_reference
@@ -119,17 +121,33 @@ def _log(
     snapshot = msgspec.to_builtins(read)
     for extra in DERIVED_EXTRAS:
         snapshot.pop(extra, None)
-    session.add(
-        ChangeLogEntry(
-            entity_type=kind.name,
-            entity_id=row.id,
+    session.flush()
+    seq = append_change(
+        session,
+        entity_type=kind.name,
+        entity_id=row.id,
+        version=row.version,
+        action=action,
+        changed_at=row.updated_at,
+        changed_by=actor.username,
+        reason=reason,
+        snapshot=snapshot,
+        owner_agency=row.owner_agency,
+        classification=row.classification,
+        restricted=row.restricted,
+    )
+    publish(
+        session,
+        RecordChanged(
+            kind=kind.name,
+            id=row.id,
             version=row.version,
             action=action,
-            changed_at=row.updated_at,
-            changed_by=actor.username,
-            reason=reason,
-            snapshot=snapshot,
-        )
+            seq=seq,
+            owner_agency=row.owner_agency,
+            classification=row.classification,
+            restricted=row.restricted,
+        ),
     )
     return read
 
@@ -138,7 +156,8 @@ def log_change(
     session: Session, kind: Kind, row: RecordColumns, *, action: str, actor: Actor
 ) -> None:
     """Append ``row`` as it now stands to the change log, in the caller's transaction: for a
-    change made outside this module (who may see a record), so history and sync see it too."""
+    change made outside this module (who may see a record), so history and sync see it too.
+    Its ``RecordChanged`` event is published once the transaction commits."""
     _log(session, kind, row, action=action, actor=actor, reason=None)
 
 

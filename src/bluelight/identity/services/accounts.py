@@ -12,6 +12,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from bluelight.audit import Action, append, draft
+from bluelight.changes import SessionsEnded, publish
 from bluelight.identity.errors import IdentityError, IdentityErrorCode
 from bluelight.identity.models import AccessSession, RecoveryCode, User
 from bluelight.identity.queries import agency_code
@@ -57,11 +58,14 @@ def own_user(session: Session, user_id: uuid.UUID, actor: Any, *, lock: bool = F
 
 
 def end_sessions(session: Session, user_id: uuid.UUID, now: datetime, reason: str) -> None:
+    """End every session of a user; once committed, ``SessionsEnded`` tells whoever listens
+    (the push channel closes the user's connections)."""
     session.execute(
         update(AccessSession)
         .where(AccessSession.user_id == user_id, AccessSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
     )
+    publish(session, SessionsEnded(reason=reason, user_id=user_id))
 
 
 def issue_recovery_codes(session: Session, user: User, now: datetime) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import update
 
 from bluelight.audit import Action
+from bluelight.changes import SessionsEnded, publish
 from bluelight.db import Database
 from bluelight.identity.errors import IdentityError, IdentityErrorCode
 from bluelight.identity.models import AccessSession, Device
@@ -41,6 +42,7 @@ def revoke_device(db: Database, device_id: uuid.UUID, *, reason: str, actor: Any
                 .where(AccessSession.device_id == device.id, AccessSession.revoked_at.is_(None))
                 .values(revoked_at=now, revoked_reason="device-revoked")
             )
+            publish(session, SessionsEnded(reason="device-revoked", device_id=device.id))
             audit_act(
                 session,
                 actor,
