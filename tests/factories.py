@@ -150,8 +150,10 @@ def marker_payload(
 
 
 def stored(client: Any, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """POST ``payload`` to ``/api/v1/<path>`` and return the stored record (it must be 201)."""
-    response = client.post(f"{API}/{path}", json=payload)
+    """POST ``payload`` to ``/api/v1/<path>`` and return the stored record (it must be 201).
+
+    It gives a reason: a person, a vehicle, a link or a marker is written with one."""
+    response = client.post(f"{API}/{path}", json=payload, headers=REASON)
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result

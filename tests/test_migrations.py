@@ -40,15 +40,17 @@ from bluelight.migrations import (
 )
 from bluelight.records import models  # noqa: F401  (the record tables join the metadata)
 from bluelight.records.kinds import BY_NAME
+from bluelight.records.restriction import change_access
 from bluelight.records.schemas import AccessChange, ShareCreate
 from bluelight.records.services import create_record
-from bluelight.records.sharing import change_access, share_record
+from bluelight.records.shares import share_record
 from bluelight.vocab import models as vocab_models  # noqa: F401  (so does the mapping table)
 from bluelight.vocab.services import import_mapping
 
 TABLES = {t.name for t in Base.metadata.sorted_tables}
 RECORD_TABLES = {kind.model.__tablename__ for kind in BY_NAME.values()} | {"change_log"}
 PASSWORD = "migrations test password"
+WHY = Justification("DATA-QUALITY", "loading the test force")
 
 
 @pytest.fixture
@@ -111,7 +113,7 @@ def _populate(engine: Engine, keys: Path) -> dict[str, int]:
 
     def create(kind_name: str, /, **content: Any) -> Any:
         data = msgspec.convert(content, BY_NAME[kind_name].create)
-        return create_record(db, BY_NAME[kind_name], data, actor=actor)
+        return create_record(db, BY_NAME[kind_name], data, actor=actor, why=WHY)
 
     person = create("person", names=[{"family_name": "Okafor"}], sex="M")
     place = create("location", street="Mansfield Road", postcode="NG1 3FN")
@@ -157,6 +159,7 @@ def _populate(engine: Engine, keys: Path) -> dict[str, int]:
             version=person.version, restricted=True, users=["pc.okafor"], teams=["burglary"]
         ),
         actor=actor,
+        why=WHY,
     )
     TreeSigner(db, load_or_create_signing_key(keys / "audit-signing.pem")).sign()
     with engine.connect() as conn:

@@ -18,11 +18,12 @@ from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  #
 
 from bluelight import __version__
 from bluelight.audit import AuditWriter, TreeSigner
+from bluelight.audit.door import Door
 from bluelight.audit.routes import audit_router
 from bluelight.changes import EventBus
 from bluelight.db import Database
 from bluelight.identity import Actor
-from bluelight.identity.policy import IdentityPolicy, identity_policy
+from bluelight.identity.policy import identity_policy
 from bluelight.identity.queries import demo_users_present
 from bluelight.identity.routes import identity_routers
 from bluelight.kernel.permissions import PUBLIC
@@ -38,6 +39,7 @@ from bluelight.web.auth import (
 )
 from bluelight.web.errors import EXCEPTION_HANDLERS
 from bluelight.web.justification import provide_disclosure_reason, provide_justification
+from bluelight.web.refusals import audit_refusal
 from bluelight.web.schemas import Health
 from bluelight.web.text import refuse_nul
 
@@ -46,8 +48,47 @@ STATIC = Path(__file__).parent / "web" / "static"
 DOCS_ASSETS = "/api/docs-assets"
 
 
+def _always(value: object) -> Provide:
+    """A dependency that is always ``value`` (one object for the app's life)."""
+    return Provide(lambda: value, sync_to_thread=False)
+
+
+def provide_actor(request: Request[Actor, Any, Any]) -> Actor:
+    """The dependency ``actor``: who the request's token acts for."""
+    return request.user
+
+
 class DemoSecretsError(RuntimeError):
     """Production was asked to run with the demo's published sign-ins."""
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The OpenAPI document's settings, and its browsable docs served from Bluelight's own files."""
+    return OpenAPIConfig(
+        title="Bluelight",
+        version=__version__,
+        path="/api/docs",
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="The token POST /api/v1/auth/second-factor returns.",
+                )
+            }
+        ),
+        security=[{"BearerToken": []}],
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/",
+                js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+            )
+        ],
+        openapi_router=Router(path="/api/docs", route_handlers=[], opt=PUBLIC),
+    )
 
 
 def create_app(
@@ -77,20 +118,7 @@ def create_app(
             "second factors are published. Remove them (bluelight users disable) first."
         )
 
-    def provide_db() -> Database:
-        return db
-
-    def provide_writer() -> AuditWriter:
-        return writer
-
-    def provide_policy() -> IdentityPolicy:
-        return policy
-
-    def provide_signer() -> TreeSigner:
-        return signer
-
-    def provide_actor(request: Request[Actor, Any, Any]) -> Actor:
-        return request.user
+    door = Door(writer)
 
     @get("/health", opt=PUBLIC, summary="Liveness and database reachability", sync_to_thread=True)
     def health() -> Health:
@@ -155,15 +183,16 @@ def create_app(
     app = Litestar(
         route_handlers=[api, index, static, docs_assets],
         dependencies={
-            "db": Provide(provide_db, sync_to_thread=False),
+            "db": _always(db),
             "actor": Provide(provide_actor, sync_to_thread=False),
-            "audit": Provide(provide_writer, sync_to_thread=False),
-            "policy": Provide(provide_policy, sync_to_thread=False),
-            "signer": Provide(provide_signer, sync_to_thread=False),
+            "door": _always(door),
+            "policy": _always(policy),
+            "signer": _always(signer),
             "why": Provide(provide_justification),
             "disclosure_reason": Provide(provide_disclosure_reason),
         },
         guards=[permission_guard],
+        after_exception=[audit_refusal],
         before_request=refuse_nul,
         middleware=[
             lambda app: BearerAuthentication(
@@ -172,36 +201,13 @@ def create_app(
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Bluelight",
-            version=__version__,
-            path="/api/docs",
-            components=Components(
-                security_schemes={
-                    "BearerToken": SecurityScheme(
-                        type="http",
-                        scheme="bearer",
-                        description="The token POST /api/v1/auth/second-factor returns.",
-                    )
-                }
-            ),
-            security=[{"BearerToken": []}],
-            render_plugins=[
-                SwaggerRenderPlugin(
-                    path="/",
-                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
-                    favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
-                )
-            ],
-            openapi_router=Router(path="/api/docs", route_handlers=[], opt=PUBLIC),
-        ),
+        openapi_config=openapi_config(),
         on_startup=[start],
         on_shutdown=[close],
         debug=False,
     )
     app.state.audit_writer = writer
+    app.state.door = door
     app.state.identity_policy = policy
     app.state.database = db
     app.state.tree_signer = signer

@@ -56,6 +56,9 @@ def reason(code: str = "INVESTIGATION", text: str = "robbery enquiry") -> dict[s
     return {"X-Bluelight-Reason": code, "X-Bluelight-Reason-Text": text}
 
 
+AUDIT_REVIEW = reason("AUDIT-REVIEW", "quarterly%20review")
+
+
 @dataclass(frozen=True)
 class Who:
     """An actor as the trail should name them."""
@@ -191,27 +194,38 @@ def test_record_write_writes_one_entry(
 ) -> None:
     # Given a record (or, to create one, a valid payload and whatever it points at)
     client = world.client
+    why = reason("DATA-QUALITY", "correcting the record")
     if what == "created":
         payload = payload_for(client, path)
-        response, added = world.audited(lambda: client.post(url(path), json=payload))
+        response, added = world.audited(lambda: client.post(url(path), json=payload, headers=why))
         assert response.status_code == 201, response.text
     else:
         record = new_record(client, path)
         if what == "updated":
             change = {"version": record["version"], **A_CHANGE[path]}
-            act = lambda: client.patch(url(path, record["id"]), json=change)  # noqa: E731  (one call)
+            act = lambda: client.patch(url(path, record["id"]), json=change, headers=why)  # noqa: E731  (one call)
         else:
             deletion = {"version": record["version"], "reason": "entered in error"}
-            act = lambda: client.request("DELETE", url(path, record["id"]), json=deletion)  # noqa: E731  (one call)
+            act = lambda: client.request(  # noqa: E731  (one call)
+                "DELETE", url(path, record["id"]), json=deletion, headers=why
+            )
         response, added = world.audited(act)
         assert response.status_code == 200, response.text
 
-    # Then exactly one entry records it, naming the record (a link: both ends too)
+    # Then exactly one entry records it, naming the record (a link: both ends too), and why
     body = response.json()
     subjects = [body["id"]]
     if path == "links" and what != "deleted":
         subjects += [body["from_id"], body["to_id"]]
-    check_entry(only(added), Expected(action, tag, world.me, KIND_NAME[path], subjects))
+    want = Expected(
+        action,
+        tag,
+        world.me,
+        KIND_NAME[path],
+        subjects,
+        reason=("DATA-QUALITY", "correcting the record"),
+    )
+    check_entry(only(added), want)
 
 
 # --- reads, disclosures, refusals, sign-in and administration ---------------------------------
@@ -309,8 +323,15 @@ def _read_without_permission(w: World) -> tuple[httpx.Response, list[Any], Expec
     )
     assert_problem(response, 403, "PERMISSION_DENIED")
     assert "names" not in response.text
+    # The refused attempt names the reason it gave: who tried to look, and why they said.
     want = Expected(
-        "consultation", "records:person:read", admin, "person", [person["id"]], outcome="denied"
+        "consultation",
+        "records:person:read",
+        admin,
+        "person",
+        [person["id"]],
+        outcome="denied",
+        reason=("INVESTIGATION", "robbery enquiry"),
     )
     return response, added, want
 
@@ -356,7 +377,12 @@ def _read_with_text_but_no_code(w: World) -> tuple[httpx.Response, list[Any], Ex
     )
     assert_problem(response, 400, "REASON_REQUIRED")
     want = Expected(
-        "consultation", "records:person:read", w.me, "person", [person["id"]], outcome="denied"
+        "consultation",
+        "records:person:history-read",
+        w.me,
+        "person",
+        [person["id"]],
+        outcome="denied",
     )
     return response, added, want
 
@@ -371,7 +397,7 @@ def _share_without_reason(w: World) -> tuple[httpx.Response, list[Any], Expected
     )
     assert_problem(response, 400, "REASON_REQUIRED")
     want = Expected(
-        "disclosure", "records:share:write", w.me, "event", [event["id"]], outcome="denied"
+        "disclosure", "records:event:shared", w.me, "event", [event["id"]], outcome="denied"
     )
     return response, added, want
 
@@ -523,11 +549,17 @@ def _device_revoked(w: World) -> tuple[httpx.Response, list[Any], Expected]:
 def _audit_exported(w: World) -> tuple[httpx.Response, list[Any], Expected]:
     new_record(w.client, "persons")
     response, added = w.audited(
-        lambda: w.client.get(f"{API}/audit/export", params={"format": "json"})
+        lambda: w.client.get(f"{API}/audit/export", params={"format": "json"}, headers=AUDIT_REVIEW)
     )
     assert response.status_code == 200, response.text
     want = Expected(
-        "disclosure", "audit:trail:exported", w.me, "audit", [], recipients=[w.me.username]
+        "disclosure",
+        "audit:trail:exported",
+        w.me,
+        "audit",
+        [],
+        reason=("AUDIT-REVIEW", "quarterly review"),
+        recipients=[w.me.username],
     )
     return response, added, want
 
@@ -535,10 +567,19 @@ def _audit_exported(w: World) -> tuple[httpx.Response, list[Any], Expected]:
 def _audit_searched(w: World) -> tuple[httpx.Response, list[Any], Expected]:
     person = new_record(w.client, "persons")
     response, added = w.audited(
-        lambda: w.client.get(f"{API}/audit/entries", params={"subject": person["id"]})
+        lambda: w.client.get(
+            f"{API}/audit/entries", params={"subject": person["id"]}, headers=AUDIT_REVIEW
+        )
     )
     assert response.status_code == 200, response.text
-    want = Expected("consultation", "audit:trail:searched", w.me, "audit", [person["id"]])
+    want = Expected(
+        "consultation",
+        "audit:trail:searched",
+        w.me,
+        "audit",
+        [person["id"]],
+        reason=("AUDIT-REVIEW", "quarterly review"),
+    )
     return response, added, want
 
 
@@ -611,7 +652,9 @@ def test_who_looked_at_this_person_when_and_why_is_one_request(world: World) -> 
 
     # When an auditor asks about the person
     page = world.client.get(
-        f"{API}/audit/entries", params={"subject": person["id"], "action": "consultation"}
+        f"{API}/audit/entries",
+        params={"subject": person["id"], "action": "consultation"},
+        headers=AUDIT_REVIEW,
     )
 
     # Then the reads come back newest first, with who, when and why
@@ -627,7 +670,9 @@ def test_who_looked_at_this_person_when_and_why_is_one_request(world: World) -> 
     assert all(i["subject_ids"] == [person["id"]] for i in items)
     # And without the action filter the person's creation is there too, oldest last, and the
     # auditor's own search above, which looked at the person's trail
-    everything = world.client.get(f"{API}/audit/entries", params={"subject": person["id"]})
+    everything = world.client.get(
+        f"{API}/audit/entries", params={"subject": person["id"]}, headers=AUDIT_REVIEW
+    )
     assert [i["tag"] for i in everything.json()["items"]] == [
         "audit:trail:searched",
         "records:person:read",
@@ -650,8 +695,12 @@ def test_auditor_searches_by_user_by_id_or_username(world: World) -> None:
     assert len(officer_entries) >= 4  # device, enrolment, sign-in, two reads
 
     # When an auditor searches by the officer's username, and by their id
-    by_name = world.client.get(f"{API}/audit/entries", params={"user": "Audit.Officer"})
-    by_id = world.client.get(f"{API}/audit/entries", params={"user": officer.user_id})
+    by_name = world.client.get(
+        f"{API}/audit/entries", params={"user": "Audit.Officer"}, headers=AUDIT_REVIEW
+    )
+    by_id = world.client.get(
+        f"{API}/audit/entries", params={"user": officer.user_id}, headers=AUDIT_REVIEW
+    )
 
     # Then both give exactly the officer's entries, newest first
     for response in (by_name, by_id):
@@ -682,6 +731,7 @@ def test_auditor_searches_a_time_window(world: World) -> None:
     page = world.client.get(
         f"{API}/audit/entries",
         params={"since": since.isoformat(), "until": until.isoformat(), "limit": 200},
+        headers=AUDIT_REVIEW,
     )
 
     # Then exactly the entries inside it come back, newest first
@@ -689,7 +739,9 @@ def test_auditor_searches_a_time_window(world: World) -> None:
     assert [i["seq"] for i in page.json()["items"]] == [e.seq for e in reversed(inside)]
     # And a window given without a timezone is refused rather than guessed
     naive = world.client.get(
-        f"{API}/audit/entries", params={"since": since.replace(tzinfo=None).isoformat()}
+        f"{API}/audit/entries",
+        params={"since": since.replace(tzinfo=None).isoformat()},
+        headers=AUDIT_REVIEW,
     )
     assert_problem(naive, 400, "INVALID_QUERY")
 
@@ -705,5 +757,5 @@ def test_reason_text_the_trail_cannot_hold_is_refused_as_a_bad_reason(world: Wor
 
     # Then the reason is refused as the client's mistake (not a 503 from a failed audit write,
     # which would also fail every other reader whose entry shared its commit)
-    assert_problem(response, 400, "UNKNOWN_REASON")
+    assert_problem(response, 400, "INVALID_REASON_TEXT")
     assert "Okafor" not in response.text

@@ -194,6 +194,9 @@ def test_verify_checks_heads_against_the_public_key_given(keys: Path, db: Databa
     assert "64 hex digits" in text(malformed)
 
 
+WHY = ("--reason", "AUDIT-REVIEW", "--reason-text", "complaint 2026/114")
+
+
 def _exported_entry(db: Database) -> AuditEntry:
     last = entries(db)[-1]
     assert last.tag == "audit:trail:exported"
@@ -205,7 +208,7 @@ def test_export_json_writes_every_entry_oldest_first_and_is_audited(
 ) -> None:
     a_trail(db)
 
-    result = run("audit", "export", "--format", "json")
+    result = run("audit", "export", *WHY, "--format", "json")
 
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -219,6 +222,29 @@ def test_export_json_writes_every_entry_oldest_first_and_is_audited(
     assert audited.actor_username == "system"
     assert audited.detail["format"] == "json"
     assert audited.detail["to"] == "standard output"
+    assert (audited.reason_code, audited.reason_text) == ("AUDIT-REVIEW", "complaint 2026/114")
+
+
+@pytest.mark.parametrize(
+    ("why", "says"),
+    [
+        ((), "Missing option '--reason'"),
+        (("--reason", "AUDIT-REVIEW"), "Missing option '--reason-text'"),
+        (("--reason", "NOSY", "--reason-text", "just looking"), "not a reason for access"),
+        (("--reason", "AUDIT-REVIEW", "--reason-text", "  "), "say why in words"),
+        (("--reason", "AUDIT-REVIEW", "--reason-text", "a\u202eb c"), "formatting character"),
+    ],
+    ids=["no-reason", "no-text", "unknown-code", "blank-text", "bidi-override"],
+)
+def test_export_without_a_good_reason_is_refused_and_exports_nothing(
+    keys: Path, db: Database, why: tuple[str, ...], says: str
+) -> None:
+    a_trail(db)
+    result = run("audit", "export", *why)
+    assert result.exit_code in (1, 2)
+    assert says in text(result)
+    assert result.stdout == ""
+    assert len(entries(db)) == 6
 
 
 def test_export_csv_filters_by_user_and_time_into_a_file(
@@ -228,7 +254,7 @@ def test_export_csv_filters_by_user_and_time_into_a_file(
     target = tmp_path / "alice.csv"
 
     result = run(
-        "audit", "export", "--format", "csv", "--user", "pc.alice",
+        "audit", "export", *WHY, "--format", "csv", "--user", "pc.alice",
         "--since", "2026-03-01T10:00:00+00:00", "--until", "2026-03-01T16:00",
         "--output", str(target),
     )  # fmt: skip
@@ -250,7 +276,7 @@ def test_export_csv_filters_by_user_and_time_into_a_file(
 def test_export_by_subject_answers_who_looked_at_this_person(keys: Path, db: Database) -> None:
     a_trail(db)
 
-    result = run("audit", "export", "--subject", PERSON)
+    result = run("audit", "export", *WHY, "--subject", PERSON)
 
     usernames = [json.loads(line)["username"] for line in result.stdout.splitlines()]
     # The export is a disclosure about this person too, so it answers for itself last.
@@ -263,9 +289,9 @@ def test_export_refuses_bad_times_or_an_unwritable_file_and_writes_nothing(
 ) -> None:
     a_trail(db)
 
-    unreadable = run("audit", "export", "--since", "last tuesday")
-    backwards = run("audit", "export", "--since", "2026-03-02", "--until", "2026-03-01")
-    nowhere = run("audit", "export", "--output", str(keys / "no-such-folder" / "out.json"))
+    unreadable = run("audit", "export", *WHY, "--since", "last tuesday")
+    backwards = run("audit", "export", *WHY, "--since", "2026-03-02", "--until", "2026-03-01")
+    nowhere = run("audit", "export", *WHY, "--output", str(keys / "no-such-folder" / "out.json"))
 
     assert unreadable.exit_code == 1
     assert "--since takes a date or time" in text(unreadable)

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import ProgrammingError
 
 from bluelight.app import create_app
-from bluelight.audit import Action, TreeSigner, append, draft, record
+from bluelight.audit import Action, Justification, TreeSigner, append, draft, record
 from bluelight.audit.pgrole import AUDIT_TABLES, grant_statements
 from bluelight.audit.verification import verify
 from bluelight.db import Database, make_engine
@@ -41,6 +41,7 @@ needs_postgresql = pytest.mark.skipif(
 )
 
 ACTOR = system_actor("DEMO")
+WHY = Justification("DATA-QUALITY", "loading the test force")
 
 
 def test_grants_leave_the_audit_tables_select_and_insert_only() -> None:
@@ -179,7 +180,7 @@ def test_application_role_keeps_records_with_their_audit(db: Database, as_app: D
     # Records are created, changed and deleted by the services, each with its entry
     kind = BY_NAME["person"]
     created = create_record(
-        as_app, kind, msgspec.convert(person_payload(), kind.create), actor=ACTOR
+        as_app, kind, msgspec.convert(person_payload(), kind.create), actor=ACTOR, why=WHY
     )
     changed = update_record(
         as_app,
@@ -187,6 +188,7 @@ def test_application_role_keeps_records_with_their_audit(db: Database, as_app: D
         created.id,
         msgspec.convert({"version": created.version, "sex": "F"}, kind.update),
         actor=ACTOR,
+        why=WHY,
     )
     delete_record(
         as_app,
@@ -194,6 +196,7 @@ def test_application_role_keeps_records_with_their_audit(db: Database, as_app: D
         created.id,
         Deletion(version=changed.version, reason="entered in error"),
         actor=ACTOR,
+        why=WHY,
     )
     with as_app.read() as session:
         tags = list(session.scalars(text("SELECT tag FROM audit_entries ORDER BY seq")))

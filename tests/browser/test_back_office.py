@@ -17,6 +17,7 @@ from browser_session import SignIn, give_reason
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 
+from bluelight.audit import Justification
 from bluelight.audit.models import AuditEntry
 from bluelight.db import Database
 from bluelight.identity import system_actor
@@ -25,12 +26,13 @@ from bluelight.records.services import create_record, update_record
 from bluelight.vocab import code_list
 
 ACTOR = system_actor("DEMO")
+WHY = Justification("DATA-QUALITY", "loading the test force")
 
 
 def seed(db: Database, kind: str, /, **fields: Any) -> Any:
     """Create one record of ``kind`` through the service, as the demo loader does."""
     k = BY_NAME[kind]
-    return create_record(db, k, msgspec.convert(fields, k.create), actor=ACTOR)
+    return create_record(db, k, msgspec.convert(fields, k.create), actor=ACTOR, why=WHY)
 
 
 def seed_person(db: Database, family: str, given: str = "", **fields: Any) -> Any:
@@ -258,6 +260,7 @@ def test_history_shows_each_version_after_an_update(
         person.id,
         msgspec.convert({"version": 1, "height_cm": 181}, BY_NAME["person"].update),
         actor=ACTOR,
+        why=WHY,
     )
 
     # When the user opens the person and asks for the history

@@ -8,6 +8,7 @@ import msgspec
 import pytest
 from sqlalchemy import select
 
+from bluelight.audit import Justification
 from bluelight.changes import EventBus, RecordChanged, SessionsEnded, publish
 from bluelight.db import Database
 from bluelight.identity import system_actor
@@ -28,6 +29,7 @@ from bluelight.vocab import InvalidInput
 from factories import person_payload
 
 PERSON = BY_NAME["person"]
+WHY = Justification("DATA-QUALITY", "loading the test force")
 
 
 @pytest.fixture
@@ -39,7 +41,7 @@ def bus(db: Database) -> EventBus:
 
 def _create(db: Database, **fields: Any) -> Any:
     data = msgspec.convert(person_payload(**fields), PERSON.create)
-    return create_record(db, PERSON, data, actor=system_actor("DEMO"))
+    return create_record(db, PERSON, data, actor=system_actor("DEMO"), why=WHY)
 
 
 def test_a_subscriber_hears_of_a_record_once_it_is_committed(db: Database, bus: EventBus) -> None:

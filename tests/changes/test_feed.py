@@ -13,6 +13,7 @@ import msgspec
 import pytest
 from sqlalchemy import Engine, select, text
 
+from bluelight.audit import Justification
 from bluelight.changes import ChangeLogEntry, Visibility, read_feed
 from bluelight.db import Database
 from bluelight.identity import system_actor
@@ -21,18 +22,19 @@ from bluelight.identity.services import create_agency
 from bluelight.kernel.paging import CursorError
 from bluelight.migrations import upgrade
 from bluelight.records.kinds import BY_NAME
+from bluelight.records.restriction import change_access
 from bluelight.records.schemas import AccessChange
 from bluelight.records.services import create_record, update_record
-from bluelight.records.sharing import change_access
 from factories import person_payload
 
 PERSON = BY_NAME["person"]
+WHY = Justification("DATA-QUALITY", "loading the test force")
 BOTH = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 
 
 def _person(db: Database, agency: str = "DEMO", **fields: Any) -> Any:
     data = msgspec.convert(person_payload(**fields), PERSON.create)
-    return create_record(db, PERSON, data, actor=system_actor(agency))
+    return create_record(db, PERSON, data, actor=system_actor(agency), why=WHY)
 
 
 def _everything(db: Database, visibility: Visibility, limit: int = 2) -> list[Any]:
@@ -54,7 +56,7 @@ def test_a_reader_sees_their_agency_s_changes_in_order_page_by_page(db: Database
     _person(db, agency="OTHER")
     third = _person(db)
     changed = msgspec.convert({"version": 1, "height_cm": 190}, PERSON.update)
-    update_record(db, PERSON, first.id, changed, actor=system_actor("DEMO"))
+    update_record(db, PERSON, first.id, changed, actor=system_actor("DEMO"), why=WHY)
 
     # When the feed is read two at a time
     seen = _everything(db, Visibility(agency="DEMO", classifications=BOTH))
@@ -105,6 +107,7 @@ def test_classified_and_restricted_changes_stay_out_of_a_feed_not_cleared_for_th
         sensitive.id,
         msgspec.convert({"version": 1, "classification": "OFFICIAL-SENSITIVE"}, AccessChange),
         actor=system,
+        why=WHY,
     )
     change_access(
         db,
@@ -112,6 +115,7 @@ def test_classified_and_restricted_changes_stay_out_of_a_feed_not_cleared_for_th
         restricted.id,
         msgspec.convert({"version": 1, "restricted": True}, AccessChange),
         actor=system,
+        why=WHY,
     )
 
     # When a reader cleared only for OFFICIAL, and named on nothing, reads the feed

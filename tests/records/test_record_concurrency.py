@@ -16,6 +16,7 @@ import msgspec
 import pytest
 from sqlalchemy import select
 
+from bluelight.audit import Justification
 from bluelight.changes import ChangeLogEntry
 from bluelight.db import Database
 from bluelight.identity import system_actor
@@ -24,17 +25,18 @@ from bluelight.records.errors import RecordError
 from bluelight.records.kinds import BY_NAME
 
 ACTOR = system_actor("DEMO")
+WHY = Justification("DATA-QUALITY", "loading the test force")
 
 
 def _create(db: Database, kind_name: str, /, **content: Any) -> Any:
     data = msgspec.convert(content, BY_NAME[kind_name].create)
-    return services.create_record(db, BY_NAME[kind_name], data, actor=ACTOR)
+    return services.create_record(db, BY_NAME[kind_name], data, actor=ACTOR, why=WHY)
 
 
 def _change(db: Database, kind: str, record_id: uuid.UUID, **patch: Any) -> str:
     update = msgspec.convert(patch, BY_NAME[kind].update)
     try:
-        services.update_record(db, BY_NAME[kind], record_id, update, actor=ACTOR)
+        services.update_record(db, BY_NAME[kind], record_id, update, actor=ACTOR, why=WHY)
     except RecordError as exc:
         return exc.code
     return "applied"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bluelight.audit.models import AuditEntry
 from bluelight.identity import ShareLevel
-from bluelight.records.sharing import LEVEL_FIELDS
+from bluelight.records.share_levels import LEVEL_FIELDS
 from factories import (
     API,
     FORCE,
@@ -31,6 +31,7 @@ from factories import (
 
 FIRE = "FIRE1"
 NO_REASON = {"X-Bluelight-Reason": "", "X-Bluelight-Reason-Text": ""}
+ATTENDING = {"X-Bluelight-Reason": "INCIDENT-RESPONSE", "X-Bluelight-Reason-Text": "crew attending"}
 
 # Written out by hand, not derived: a change to LEVEL_FIELDS that shows a partner one more
 # field must fail here.
@@ -61,7 +62,8 @@ def partner(
     agency: str = FIRE,
     clearance: str = "OFFICIAL-SENSITIVE",
 ) -> dict[str, str]:
-    """Headers of a fire service user, who holds only the partner role."""
+    """Headers of a fire service user, who holds only the partner role, giving a reason (a
+    view that names people needs one)."""
     return {
         **auth_headers(
             client,
@@ -72,7 +74,7 @@ def partner(
             clearance=clearance,
             reason=False,
         ),
-        **NO_REASON,
+        **ATTENDING,
     }
 
 
@@ -349,7 +351,50 @@ def test_sharing_needs_a_reason(client) -> None:
 
     assert_problem(response, 400, "REASON_REQUIRED")
     assert client.get(f"{API}/events/{s['event']['id']}/shares").json() == []
-    assert audit(client, "records:event:shared") == []
+    # Nothing was disclosed; the attempt is on the trail as refused.
+    entries = audit(client, "records:event:shared")
+    assert [(e.outcome, e.detail["code"]) for e in entries] == [("denied", "REASON_REQUIRED")]
+
+
+@pytest.mark.parametrize(
+    ("level", "needs_reason"), [("location", False), ("operational", False), ("full", True)]
+)
+def test_a_partner_needs_a_reason_only_for_a_view_that_names_people(
+    client, level: str, needs_reason: bool
+) -> None:
+    # Given an event with a suspect linked to it, shared at a level
+    s = scene(client)
+    headers = {**partner(client), **NO_REASON}
+    shared(client, s["event"]["id"], level)
+
+    # When the partner reads it, and lists what is shared, without a reason
+    one = client.get(f"{API}/shared/events/{s['event']['id']}", headers=headers)
+    many = client.get(f"{API}/shared/events", headers=headers)
+
+    # Then a view naming people is refused, and shows nothing of them
+    for response in (one, many):
+        if needs_reason:
+            assert_problem(response, 400, "REASON_REQUIRED")
+            assert "Okafor" not in response.text
+        else:
+            assert response.status_code == 200, response.text
+    # And each read is on the trail: refused, or allowed naming the event it showed
+    reads = audit(client, "records:shared-event:read")
+    assert [e.outcome for e in reads] == ["denied" if needs_reason else "allowed"] * 2
+    if not needs_reason:
+        assert all(e.subject_ids == [s["event"]["id"]] for e in reads)
+
+
+def test_a_partner_read_naming_people_is_audited_naming_them_and_why(client) -> None:
+    s = scene(client)
+    shared(client, s["event"]["id"], "full")
+
+    response = client.get(f"{API}/shared/events/{s['event']['id']}", headers=partner(client))
+
+    assert response.status_code == 200, response.text
+    (entry,) = audit(client, "records:shared-event:read")
+    assert entry.subject_ids == [s["event"]["id"], s["person"]["id"]]
+    assert (entry.reason_code, entry.reason_text) == ("INCIDENT-RESPONSE", "crew attending")
 
 
 def test_sharing_with_an_unknown_agency_is_refused(client) -> None:

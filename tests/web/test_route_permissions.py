@@ -34,12 +34,14 @@ from litestar.testing import TestClient
 from sqlalchemy import create_engine, func, select
 
 from bluelight.app import create_app
+from bluelight.audit.door import Act
 from bluelight.audit.models import AuditEntry
 from bluelight.db import Base, Database
 from bluelight.identity import Permission, Role
 from bluelight.identity.rules import ROLE_PERMISSIONS
 from bluelight.migrations import upgrade
 from bluelight.records.kinds import KINDS
+from bluelight.web.refusals import route_act
 from factories import (
     A_CHANGE,
     API,
@@ -87,6 +89,11 @@ class Endpoint:
     def permission(self) -> Permission:
         permission: Permission = self.opt["permission"]
         return permission
+
+    @property
+    def act(self) -> Act:
+        """What the trail calls this route's act, allowed or refused."""
+        return route_act(self, self.method)
 
 
 def endpoints(app: Litestar) -> list[Endpoint]:
@@ -461,7 +468,9 @@ def test_route_refuses_every_role_lacking_its_permission(
     assert world.counts() == before
     # but the refusal itself, once, in the audit trail
     entries = world.audit_since(audited)
-    assert [(e.tag, e.outcome) for e in entries] == [(endpoint.permission.value, "denied")]
+    assert [(e.tag, e.outcome, e.action) for e in entries] == [
+        (endpoint.act.tag, "denied", endpoint.act.action)
+    ]
     assert entries[0].agency == (PARTNER if role in PARTNER_ROLES else FORCE)
 
 
@@ -480,7 +489,7 @@ def test_route_serves_every_role_holding_its_permission(
     # tested with is one that would have worked
     assert 200 <= response.status_code < 300, response.text
     denied = [(e.tag, e.outcome) for e in world.audit_since(audited)]
-    assert (endpoint.permission.value, "denied") not in denied
+    assert (endpoint.act.tag, "denied") not in denied
 
 
 def _placeholder(match: re.Match[str]) -> str:

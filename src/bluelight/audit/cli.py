@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -34,12 +34,14 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bluelight.audit import Action, AuditError, TreeSigner, draft, record
+from bluelight.audit import AuditError, AuditWriter, TreeSigner
+from bluelight.audit.door import Door
+from bluelight.audit.export import csv_lines, exported, json_lines
 from bluelight.audit.queries import EntryFilter, export
+from bluelight.audit.reasons import justification
 from bluelight.audit.rules import Platform
 from bluelight.audit.schemas import EntryRead
 from bluelight.db import Database, DurabilityError
-from bluelight.kernel import new_id, utcnow
 from bluelight.kernel.crypto import KeyFileError, load_or_create_signing_key
 from bluelight.runtime import open_database, signing_key_path
 from bluelight.settings import Settings, get_settings
@@ -200,24 +202,28 @@ def _who_runs_this() -> str:
 def _write(
     entries: Iterator[EntryRead], fmt: ExportFormat, sink: IO[bytes], step: Callable[[], None]
 ) -> None:
-    from bluelight.audit.routes import _csv_lines, _json_lines  # one format for API and CLI
-
     def counted() -> Iterator[EntryRead]:
         for e in entries:
             step()
             yield e
 
     if fmt is ExportFormat.CSV:
-        for text in _csv_lines(counted()):
+        for text in csv_lines(counted()):
             sink.write(text.encode("utf-8"))
     else:
-        for line in _json_lines(counted()):
+        for line in json_lines(counted()):
             sink.write(line)
 
 
 @audit_app.command("export")
 def export_entries(
     *,
+    reason: str = typer.Option(
+        ...,
+        "--reason",
+        help="Why: a code from the access-reason list (bluelight vocab show access-reason).",
+    ),
+    reason_text: str = typer.Option(..., "--reason-text", help="Why, in words."),
     fmt: ExportFormat = typer.Option(ExportFormat.JSON, "--format", help="csv or json lines."),
     user: str | None = typer.Option(None, "--user", help="Entries by this user (id or name)."),
     subject: str | None = typer.Option(
@@ -229,41 +235,30 @@ def export_entries(
         None, "--output", "-o", help="Write here instead of standard output.", dir_okay=False
     ),
 ) -> None:
-    """Export entries oldest first; the export is itself audited as a disclosure."""
+    """Export entries oldest first; the export is itself audited as a disclosure, with the
+    reason given, before the first entry is written."""
     start, end = _instant(since, "--since"), _instant(until, "--until")
     if start and end and end <= start:
         fail("--until must be after --since")
+    try:
+        why = justification(reason, reason_text)
+    except AuditError as exc:
+        fail(exc.detail)
     f = EntryFilter(subject=subject, user=user, since=start, until=end)
     destination = str(output) if output else "standard output"
     with opened() as (settings, db), ExitStack() as files:
         # Opened first: a file that cannot be written stops the export before it is audited.
         sink = files.enter_context(output.open("wb")) if output else sys.stdout.buffer
-        record(
-            db,
-            draft(
-                Platform(settings.force_code),
-                Action.DISCLOSURE,
-                "audit:trail:exported",
-                at=utcnow(),
-                id=new_id(),
-                subject_type="audit",
-                subject_ids=[subject] if subject else [],
-                recipients=[f"cli:{_who_runs_this()}"],
-                detail={
-                    "format": str(fmt),
-                    "to": destination,
-                    **{
-                        k: (v.isoformat() if isinstance(v, datetime) else v)
-                        for k, v in {
-                            "subject": subject,
-                            "user": user,
-                            "since": start,
-                            "until": end,
-                        }.items()
-                        if v is not None
-                    },
-                },
+        writer = files.enter_context(closing(AuditWriter(db)))
+        entries = Door(writer).release_now(
+            exported(
+                f,
+                export(db, f),
+                recipient=f"cli:{_who_runs_this()}",
+                detail={"format": str(fmt), "to": destination},
             ),
+            who=Platform(settings.force_code),
+            why=why,
         )
         with Progress(
             SpinnerColumn(),
@@ -278,7 +273,7 @@ def export_entries(
             def step() -> None:
                 progress.advance(task)
 
-            _write(export(db, f), fmt, sink, step)
+            _write(entries, fmt, sink, step)
             count = int(progress.tasks[0].completed)
     err.print(Text(f"{count:,} entries exported to {destination} (this export is in the trail)"))
 

@@ -12,6 +12,7 @@ class AuditErrorCode(StrEnum):
     AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
     REASON_REQUIRED = "REASON_REQUIRED"
     UNKNOWN_REASON = "UNKNOWN_REASON"
+    INVALID_REASON_TEXT = "INVALID_REASON_TEXT"
     ENTRY_NOT_FOUND = "ENTRY_NOT_FOUND"
     TREE_SIZE_OUT_OF_RANGE = "TREE_SIZE_OUT_OF_RANGE"
     INVALID_QUERY = "INVALID_QUERY"
@@ -24,7 +25,15 @@ class AuditError(BluelightError):
         AuditErrorCode.AUDIT_UNAVAILABLE: 503,
         AuditErrorCode.REASON_REQUIRED: 400,
         AuditErrorCode.UNKNOWN_REASON: 400,
+        AuditErrorCode.INVALID_REASON_TEXT: 400,
         AuditErrorCode.ENTRY_NOT_FOUND: 404,
         AuditErrorCode.TREE_SIZE_OUT_OF_RANGE: 400,
         AuditErrorCode.INVALID_QUERY: 400,
     }
+    refusals: ClassVar[frozenset[str]] = frozenset(
+        {
+            AuditErrorCode.REASON_REQUIRED,
+            AuditErrorCode.UNKNOWN_REASON,
+            AuditErrorCode.INVALID_REASON_TEXT,
+        }
+    )

@@ -5,22 +5,21 @@ Auditors are audited too: a search, a read and an export each leave an entry.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, TypeVar
 
-import msgspec
 from litestar import Router, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.response import Stream
 
 from bluelight.audit import queries
+from bluelight.audit.door import Act, Disclosure, Door
 from bluelight.audit.errors import AuditError, AuditErrorCode
-from bluelight.audit.rules import Action, Who, draft
+from bluelight.audit.export import EXPORTED, csv_lines, exported, filter_detail, json_lines
+from bluelight.audit.rules import Action, Justification, Who
 from bluelight.audit.schemas import (
     ConsistencyProof,
     EntryPage,
@@ -29,9 +28,8 @@ from bluelight.audit.schemas import (
     SigningKeyRead,
     TreeHeadRead,
 )
-from bluelight.audit.services import AuditWriter, TreeSigner
+from bluelight.audit.services import TreeSigner
 from bluelight.db import Database
-from bluelight.kernel import new_id, utcnow
 from bluelight.kernel.permissions import Permission, needs
 
 NO_STORE = CacheControlHeader(no_store=True)
@@ -41,7 +39,7 @@ Subject = Annotated[str | None, QueryParameter(max_length=40)]
 # A place in the trail is a signed 64-bit integer in the database; a larger one is no place.
 MAX_PLACE = 2**63 - 1
 ACTIONS = {str(a) for a in Action}
-CSV_FIELDS = list(EntryRead.__struct_fields__)
+T = TypeVar("T")
 
 
 def _filter(
@@ -67,54 +65,35 @@ def _filter(
     return queries.EntryFilter(subject, user, action, outcome, tag, since, until, agency)
 
 
-def _audited(
-    audit: AuditWriter, actor: Who, action: Action, tag: str, f: queries.EntryFilter, **kw: Any
-) -> None:
-    audit.write(
-        draft(
-            actor,
-            action,
-            tag,
-            at=utcnow(),
-            id=new_id(),
-            subject_type="audit",
-            subject_ids=[f.subject] if f.subject else [],
-            detail={
-                k: (v.isoformat() if isinstance(v, datetime) else v)
-                for k, v in msgspec.structs.asdict(_as_struct(f)).items()
-                if v is not None
-            },
-            **kw,
-        )
+# The trail holds who looked at whom and why: reading it is a consultation of personal data
+# like any other, and asks a reason (AUDIT-REVIEW, most often).
+SEARCHED = Act(Action.CONSULTATION, "audit:trail:searched", "audit")
+ENTRY_READ = Act(Action.CONSULTATION, "audit:entry:read", "audit")
+REASON_NOTE = " Send X-Bluelight-Reason and X-Bluelight-Reason-Text (AUDIT-REVIEW, most often)."
+
+
+def searched(f: queries.EntryFilter, page: EntryPage) -> Disclosure[EntryPage]:
+    return Disclosure(
+        page,
+        SEARCHED,
+        [f.subject] if f.subject else [],
+        needs_reason=True,
+        detail=filter_detail(f),
     )
-
-
-class _FilterStruct(msgspec.Struct):
-    subject: str | None
-    user: str | None
-    action: str | None
-    outcome: str | None
-    tag: str | None
-    since: datetime | None
-    until: datetime | None
-
-
-def _as_struct(f: queries.EntryFilter) -> _FilterStruct:
-    return _FilterStruct(f.subject, f.user, f.action, f.outcome, f.tag, f.since, f.until)
 
 
 @get(
     "/entries",
-    opt=needs(Permission.AUDIT_READ),
+    opt=needs(Permission.AUDIT_READ, act=SEARCHED),
     summary="Search the audit trail (who looked at this person, when and why)",
     description="Newest first. `subject` finds every entry that touched a record or user; "
-    "`user` takes a user id or username; times are RFC 3339 with a timezone.",
-    sync_to_thread=True,
+    "`user` takes a user id or username; times are RFC 3339 with a timezone." + REASON_NOTE,
 )
-def search_entries(
+async def search_entries(
     db: NamedDependency[Database],
-    audit: NamedDependency[AuditWriter],
+    door: NamedDependency[Door],
     actor: NamedDependency[Who],
+    why: NamedDependency[Justification | None],
     subject: Subject = None,
     user: Text64 = None,
     action: Text64 = None,
@@ -126,71 +105,40 @@ def search_entries(
     limit: int = Parameter(default=50, ge=1, le=200),
 ) -> EntryPage:
     f = _filter(subject, user, action, outcome, tag, since, until, agency=actor.agency)
-    page = queries.search(db, f, before=cursor, limit=limit)
-    _audited(audit, actor, Action.CONSULTATION, "audit:trail:searched", f)
-    return page
+    page = await sync_to_thread(queries.search, db, f, before=cursor, limit=limit)
+    return await door.release(searched(f, page), who=actor, why=why)
 
 
 @get(
     "/entries/{seq:int}",
-    opt=needs(Permission.AUDIT_READ),
+    opt=needs(Permission.AUDIT_READ, act=ENTRY_READ),
     summary="One audit entry",
-    sync_to_thread=True,
+    description=REASON_NOTE.strip(),
 )
-def read_entry(
+async def read_entry(
     seq: Annotated[int, Parameter(ge=0, le=MAX_PLACE)],
     db: NamedDependency[Database],
-    audit: NamedDependency[AuditWriter],
+    door: NamedDependency[Door],
     actor: NamedDependency[Who],
+    why: NamedDependency[Justification | None],
 ) -> EntryRead:
-    entry = queries.get_entry(db, seq, agency=actor.agency)
-    _audited(
-        audit,
-        actor,
-        Action.CONSULTATION,
-        "audit:entry:read",
-        queries.EntryFilter(),
-    )
-    return entry
-
-
-def _csv_lines(entries: Iterator[EntryRead]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_FIELDS)
-    for e in entries:
-        values = msgspec.to_builtins(e)
-        writer.writerow(
-            [
-                msgspec.json.encode(values[k]).decode()
-                if isinstance(values[k], (list, dict))
-                else values[k]
-                for k in CSV_FIELDS
-            ]
-        )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
-
-
-def _json_lines(entries: Iterator[EntryRead]) -> Iterator[bytes]:
-    for e in entries:
-        yield msgspec.json.encode(e) + b"\n"
+    entry = await sync_to_thread(queries.get_entry, db, seq, agency=actor.agency)
+    found = Disclosure(entry, ENTRY_READ, needs_reason=True, detail={"seq": seq})
+    return await door.release(found, who=actor, why=why)
 
 
 @get(
     "/export",
-    opt=needs(Permission.AUDIT_READ),
+    opt=needs(Permission.AUDIT_READ, act=EXPORTED),
     summary="Export entries as CSV or JSON lines",
-    description="Oldest first, streamed. The export is itself audited as a disclosure.",
-    sync_to_thread=True,
+    description="Oldest first, streamed. The export is itself audited as a disclosure."
+    + REASON_NOTE,
 )
-def export_entries(
+async def export_entries(
     db: NamedDependency[Database],
-    audit: NamedDependency[AuditWriter],
+    door: NamedDependency[Door],
     actor: NamedDependency[Who],
+    why: NamedDependency[Justification | None],
     format: FromQuery[Literal["csv", "json"]] = "json",
     subject: Subject = None,
     user: Text64 = None,
@@ -202,19 +150,22 @@ def export_entries(
 ) -> Stream:
     f = _filter(subject, user, action, outcome, tag, since, until, agency=actor.agency)
     entries = queries.export(db, f)
-    _audited(
-        audit, actor, Action.DISCLOSURE, "audit:trail:exported", f, recipients=[actor.username]
-    )
     if format == "csv":
-        return Stream(
-            _csv_lines(entries),
-            media_type="text/csv; charset=utf-8",
+        stream = Stream(
+            csv_lines(entries),
+            media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
         )
-    return Stream(
-        _json_lines(entries),
-        media_type="application/x-ndjson",
-        headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'},
+    else:
+        stream = Stream(
+            json_lines(entries),
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'},
+        )
+    return await door.release(
+        exported(f, stream, recipient=actor.username, detail={"format": format}),
+        who=actor,
+        why=why,
     )
 
 

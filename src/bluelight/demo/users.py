@@ -29,7 +29,7 @@ from bluelight.kernel.crypto import SealError, hash_password, totp_code, verify_
 from bluelight.records.kinds import BY_NAME
 from bluelight.records.models import Event
 from bluelight.records.schemas import ShareCreate, ShareLevelName, ShareRead
-from bluelight.records.sharing import share_record
+from bluelight.records.shares import share_record
 
 # The year in the published passwords: a fixed string, not the date, so the README stays true.
 PASSWORD_STEM = "bluelight demo 2026"  # noqa: S105  (a published demo password, not a secret)

@@ -21,17 +21,25 @@ class BluelightError(Exception):
     """A refusal the client can understand and act on.
 
     Each feature subclasses it with its own ``<Feature>ErrorCode`` enum; the HTTP status comes
-    from the code, so one code always means one status.
+    from the code, so one code always means one status. The codes in ``refusals`` refuse
+    access (a permission, a reason, a record kept from the reader): the web layer writes each
+    such refusal to the audit trail as a denied attempt before sending it.
     """
 
     statuses: ClassVar[dict[str, int]] = {}
     default_status: ClassVar[int] = 400
+    refusals: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, code: str, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.code = str(code)
         self.detail = detail
         self.extra = extra
+
+    @property
+    def refused_access(self) -> bool:
+        """Whether this error refuses access (and is audited as a denied attempt)."""
+        return self.code in self.refusals
 
     def problem(self) -> Problem:
         status = self.statuses.get(self.code, self.default_status)

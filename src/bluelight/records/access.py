@@ -5,7 +5,8 @@ classification and, when it is restricted, are named on it themselves or through
 Other agencies see a record only when it is shared with them, through the shared view, at
 the share's level (``sharing.py`` shapes what each level shows).
 
-A person or vehicle check, and any read of a restricted record, must give a reason.
+A person or vehicle check, a read of what is said about people (their links and warning
+markers), any change to those, and any read of a restricted record must give a reason.
 
 The same rules reach what a record carries with it: a link or a warning marker is kept from
 whoever may not see a record it is about; the warnings and addresses shown inside another
@@ -23,7 +24,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, exists, false, not_, or_, select
 from sqlalchemy.orm import Session
 
-from bluelight.audit import AuditError, AuditErrorCode, Justification
+from bluelight.audit import Justification
+from bluelight.audit.door import reason_required
 from bluelight.identity import Actor, Classification, classifications_up_to
 from bluelight.identity.models import TeamMember
 from bluelight.records.errors import RecordError, RecordErrorCode
@@ -32,6 +34,9 @@ from bluelight.records.models import Link, RecordGrant, WarningMarker
 
 # Looking up a person or a vehicle is a "check": the law asks why, every time.
 CHECK_KINDS = frozenset({"person", "vehicle"})
+# Links and warning markers say things about people ("associate of", "violent", "epileptic"):
+# reading or changing them asks why too, as does changing a person or a vehicle.
+REASON_KINDS = CHECK_KINDS | {"link", "marker"}
 
 # A link joins two records and a warning marker is about one: what they say is about those
 # records, so whoever may not see one of them may not see the link or the marker either.
@@ -42,20 +47,30 @@ ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
 _ENDPOINT_MODELS = {Link: "link", WarningMarker: "marker"}
 
 
-def reason_needed(kind: Kind, why: Justification | None, *, restricted: bool = False) -> None:
-    """Refuse a check, or a read of a restricted record, that gives no reason.
+def needs_reason(kind: Kind, *, restricted: bool = False) -> bool:
+    """Whether reading or changing a record of ``kind`` (restricted or not) asks why."""
+    return kind.name in REASON_KINDS or restricted
+
+
+def reason_needed(
+    kind: Kind, why: Justification | None, *, restricted: bool = False, writing: bool = False
+) -> None:
+    """Refuse a check, a read or change of what is said about people, or a read of a
+    restricted record, that gives no reason.
 
     Raises:
         AuditError: REASON_REQUIRED.
     """
-    if why is None and (kind.name in CHECK_KINDS or restricted):
-        what = "a restricted record" if restricted else f"a {kind.name} check"
-        raise AuditError(
-            AuditErrorCode.REASON_REQUIRED,
-            f"{what} needs a reason: send X-Bluelight-Reason with a code from "
-            "/api/v1/vocab/access-reason (and X-Bluelight-Reason-Text)",
-            allowed="/api/v1/vocab/access-reason",
-        )
+    if why is None and needs_reason(kind, restricted=restricted):
+        if writing:
+            what = f"changing a {kind.name}"
+        elif restricted:
+            what = "reading a restricted record"
+        elif kind.name in CHECK_KINDS:
+            what = f"a {kind.name} check"
+        else:
+            what = f"reading what is said about a person (a {kind.name})"
+        raise reason_required(what)
 
 
 def _user_id(actor: Actor) -> uuid.UUID | None:

@@ -58,3 +58,12 @@ class RecordError(BluelightError):
         RecordErrorCode.AGENCY_NOT_FOUND: 404,
         RecordErrorCode.GRANTEE_NOT_FOUND: 422,
     }
+    # Asking for a record one may not see is a denied attempt, whichever way it is refused.
+    refusals: ClassVar[frozenset[str]] = frozenset(
+        {
+            RecordErrorCode.RECORD_NOT_FOUND,
+            RecordErrorCode.RECORD_DELETED,
+            RecordErrorCode.CLASSIFICATION_ABOVE_CLEARANCE,
+            RecordErrorCode.RECORD_RESTRICTED,
+        }
+    )

@@ -6,21 +6,22 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from bluelight.audit import Action, AuditError, AuditWriter, Draft, Justification, Outcome, draft
+from bluelight.audit import Action, Justification
+from bluelight.audit.door import Act, Disclosure, Door
 from bluelight.changes import ChangeLogEntry
 from bluelight.db import Database
 from bluelight.identity import Actor
-from bluelight.kernel import BluelightError, new_id, utcnow
 from bluelight.kernel.paging import CursorError, decode_cursor, encode_cursor
 from bluelight.records.access import (
     beside_params,
     check_row,
+    needs_reason,
     reason_needed,
     shown_beside,
     version_shown,
@@ -33,30 +34,6 @@ from bluelight.records.schemas import AddressSummary, ChangeRead, MarkerSummary,
 
 ADDRESS_LINKS = ("resides-at", "previously-resided-at", "works-at")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Consulted(Generic[T]):
-    """What a read found, and the consultation entry that must be on disk before it is
-    released to the reader (``None`` when the read found nothing personal to log).
-
-    The ``find_*`` functions return one, so the web layer can wait for the entry on the event
-    loop and free its worker thread meanwhile; ``get_record`` waits on the calling thread.
-    """
-
-    value: T
-    entry: Draft | None
-
-
-def released(audit: AuditWriter, consulted: Consulted[T]) -> T:
-    """``consulted.value`` once its consultation is on disk.
-
-    Raises:
-        AuditError: AUDIT_UNAVAILABLE: the entry could not be written (nothing is released).
-    """
-    if consulted.entry is not None:
-        audit.write(consulted.entry)
-    return consulted.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,13 +162,36 @@ def to_reads(
     ]
 
 
-def _refuse_missing(kind: Kind, record_id: uuid.UUID, row: Any) -> None:
+def _not_found(kind: Kind, record_id: uuid.UUID) -> RecordError:
+    return RecordError(
+        RecordErrorCode.RECORD_NOT_FOUND, f"no {kind.name} with id {record_id}", id=str(record_id)
+    )
+
+
+def refuse_unseen(
+    conn: Connection | Session,
+    kind: Kind,
+    record_id: uuid.UUID,
+    row: Any,
+    *,
+    actor: Actor,
+    why: Justification | None,
+    reading: bool = True,
+) -> None:
+    """Refuse ``actor`` a record they may not see (or change), then one that was deleted.
+
+    In that order: whether a record of another agency, or one kept from the actor, was
+    deleted (and why) is as much theirs to know as the record itself.
+
+    Raises:
+        RecordError: RECORD_NOT_FOUND (also another agency's record),
+            CLASSIFICATION_ABOVE_CLEARANCE, RECORD_RESTRICTED, then RECORD_DELETED (with when
+            and why).
+        AuditError: REASON_REQUIRED for a restricted record read without a reason.
+    """
     if row is None:
-        raise RecordError(
-            RecordErrorCode.RECORD_NOT_FOUND,
-            f"no {kind.name} with id {record_id}",
-            id=str(record_id),
-        )
+        raise _not_found(kind, record_id)
+    check_row(conn, kind, row, actor, why, reading=reading)
     if row.deleted_at is not None:
         raise RecordError(
             RecordErrorCode.RECORD_DELETED,
@@ -203,117 +203,91 @@ def _refuse_missing(kind: Kind, record_id: uuid.UUID, row: Any) -> None:
 
 
 def fetch_row(
-    session: Session, kind: Kind, record_id: uuid.UUID, *, for_update: bool = False
+    session: Session,
+    kind: Kind,
+    record_id: uuid.UUID,
+    *,
+    actor: Actor,
+    for_update: bool = False,
 ) -> RecordColumns:
-    """The live row of a record; ``for_update`` locks it until the transaction ends, so that
-    two writers based on the same version cannot both pass the version check.
+    """The live row of a record ``actor`` may change; ``for_update`` locks it until the
+    transaction ends, so that two writers based on the same version cannot both pass the
+    version check.
 
     Raises:
-        RecordError: RECORD_NOT_FOUND, or RECORD_DELETED (with when and why).
+        RecordError: as ``refuse_unseen``.
     """
     row = session.get(kind.model, record_id, with_for_update=for_update or None)
-    _refuse_missing(kind, record_id, row)
-    return row  # type: ignore[return-value]  # _refuse_missing raised on None
+    refuse_unseen(session, kind, record_id, row, actor=actor, why=None, reading=False)
+    return row  # type: ignore[return-value]  # refuse_unseen raised on None
 
 
-def _consultation(
-    kind: Kind,
-    actor: Actor,
-    ids: Sequence[uuid.UUID | str],
-    why: Justification | None,
-    what: str = "read",
-    **kw: Any,
-) -> Draft:
-    return draft(
-        actor,
-        Action.CONSULTATION,
-        f"records:{kind.name}:{what}",
-        at=utcnow(),
-        id=new_id(),
-        subject_type=kind.name,
-        subject_ids=[str(i) for i in ids],
-        why=why,
-        **kw,
-    )
+def _act(kind: Kind, what: str) -> Act:
+    return Act(Action.CONSULTATION, f"records:{kind.name}:{what}", kind.name)
 
 
-def _audited_refusal(
-    audit: AuditWriter,
-    kind: Kind,
-    actor: Actor,
-    record_id: uuid.UUID,
-    *,
-    why: Justification | None,
-    what: str,
-    exc: BluelightError,
-) -> None:
-    audit.write(
-        _consultation(
-            kind, actor, [record_id], why, what, outcome=Outcome.DENIED, detail={"code": exc.code}
-        )
-    )
+def read_act(kind: Kind) -> Act:
+    """The act of reading one record of ``kind``."""
+    return _act(kind, "read")
 
 
-def _consult_row(
-    conn: Connection,
-    audit: AuditWriter,
-    kind: Kind,
-    record_id: uuid.UUID,
-    row: Any,
-    *,
-    actor: Actor,
-    why: Justification | None,
-    what: str,
-) -> None:
-    """Refuse (and audit the refusal) unless ``actor`` may read ``row`` with this reason."""
-    try:
-        reason_needed(kind, why)
-        _refuse_missing(kind, record_id, row)
-        check_row(conn, kind, row, actor, why)
-    except BluelightError as exc:
-        _audited_refusal(audit, kind, actor, record_id, why=why, what=what, exc=exc)
-        raise
+def list_act(kind: Kind) -> Act:
+    """The act of listing records of ``kind``."""
+    return _act(kind, "listed")
+
+
+def history_act(kind: Kind) -> Act:
+    """The act of reading a record's history."""
+    return _act(kind, "history-read")
 
 
 def get_record(
+    door: Door,
     db: Database,
-    audit: AuditWriter,
     kind: Kind,
     record_id: uuid.UUID,
     *,
     actor: Actor,
     why: Justification | None,
 ) -> Any:
-    """One record by id; the consultation is on disk before the record is returned.
+    """One record by id, released through ``door`` on the calling thread (the consultation
+    is on disk before the record is returned).
 
     Raises:
-        as ``find_record``.
+        as ``find_record``; AuditError: AUDIT_UNAVAILABLE.
     """
-    return released(audit, find_record(db, audit, kind, record_id, actor=actor, why=why))
+    return door.release_now(
+        find_record(db, kind, record_id, actor=actor, why=why), who=actor, why=why
+    )
 
 
 def find_record(
     db: Database,
-    audit: AuditWriter,
     kind: Kind,
     record_id: uuid.UUID,
     *,
     actor: Actor,
     why: Justification | None,
-) -> Consulted[Any]:
-    """One record by id, and its consultation entry (a refusal is audited here).
+) -> Disclosure[Any]:
+    """One record by id, as a disclosure for the door.
 
     Raises:
         RecordError: RECORD_NOT_FOUND (also for another agency's record),
-            RECORD_DELETED, CLASSIFICATION_ABOVE_CLEARANCE, RECORD_RESTRICTED.
-        AuditError: REASON_REQUIRED for a person or vehicle check, or a restricted record,
-            without a reason.
+            CLASSIFICATION_ABOVE_CLEARANCE, RECORD_RESTRICTED, RECORD_DELETED.
+        AuditError: REASON_REQUIRED for a person or vehicle check, a link or a marker, or a
+            restricted record, without a reason.
     """
+    reason_needed(kind, why)
     with db.connect() as conn:
         row = conn.execute(_single(kind.name).one, {"rid": record_id}).first()
-        _consult_row(conn, audit, kind, record_id, row, actor=actor, why=why, what="read")
+        refuse_unseen(conn, kind, record_id, row, actor=actor, why=why)
         read = to_reads(conn, kind, [row], actor=actor, with_restricted=why is not None)[0]
-    return Consulted(read, _consultation(kind, actor, [record_id], why))
+    return Disclosure(
+        read,
+        read_act(kind),
+        [str(record_id)],
+        needs_reason=needs_reason(kind, restricted=read.restricted),
+    )
 
 
 MAX_FILTERS = 10
@@ -368,7 +342,6 @@ def _filtered(
 
 def find_records(
     db: Database,
-    audit: AuditWriter,
     kind: Kind,
     *,
     actor: Actor,
@@ -377,25 +350,17 @@ def find_records(
     cursor: str | None,
     limit: int,
     include_deleted: bool = False,
-) -> Consulted[Page]:
+) -> Disclosure[Page]:
     """A page of the records ``actor`` may see, in id order (creation order for server-made
-    ids). Restricted records the actor is named on are listed only when a reason is given.
-    Every record returned is named in one consultation entry.
+    ids), as a disclosure naming every record on it. Restricted records the actor is named on
+    are listed only when a reason is given.
 
     Raises:
         RecordError: INVALID_FILTER, INVALID_CURSOR.
-        AuditError: REASON_REQUIRED for a list of persons or vehicles without a reason.
+        AuditError: REASON_REQUIRED for a list of persons, vehicles, links or markers without
+            a reason.
     """
-    try:
-        reason_needed(kind, why)
-    except AuditError as exc:
-        # A refused check is a denied attempt, and denied attempts are audited.
-        audit.write(
-            _consultation(
-                kind, actor, [], why, "listed", outcome=Outcome.DENIED, detail={"code": exc.code}
-            )
-        )
-        raise
+    reason_needed(kind, why)
     model: Any = kind.model
     stmt = _filtered(kind, select(model), filters, db.dialect)
     stmt = stmt.where(visible(model, actor, with_restricted=why is not None))
@@ -414,43 +379,36 @@ def find_records(
         items = to_reads(session, kind, rows, actor=actor, with_restricted=why is not None)
         # Read the last id before the session ends: its rollback expires every loaded row.
         next_cursor = encode_cursor(rows[-1].id) if more else None
-    entry = (
-        _consultation(
-            kind, actor, [i.id for i in items], why, "listed", detail={"filters": dict(filters)}
-        )
-        if items
-        else None
+    return Disclosure(
+        Page(items=items, next_cursor=next_cursor),
+        list_act(kind),
+        [str(i.id) for i in items],
+        needs_reason=needs_reason(kind, restricted=any(i.restricted for i in items)),
+        detail={"filters": dict(filters)},
     )
-    return Consulted(Page(items=items, next_cursor=next_cursor), entry)
 
 
 def find_history(
     db: Database,
-    audit: AuditWriter,
     kind: Kind,
     record_id: uuid.UUID,
     *,
     actor: Actor,
     why: Justification | None,
-) -> Consulted[list[ChangeRead]]:
-    """Every version of a record, oldest first, deleted or not.
+) -> Disclosure[list[ChangeRead]]:
+    """Every version of a record, oldest first, deleted or not, as a disclosure.
 
     Raises:
         RecordError: RECORD_NOT_FOUND, CLASSIFICATION_ABOVE_CLEARANCE, RECORD_RESTRICTED.
         AuditError: REASON_REQUIRED.
     """
+    reason_needed(kind, why)
     with db.read() as session:
         row = session.get(kind.model, record_id)
-        try:
-            reason_needed(kind, why)
-            if row is None:
-                raise RecordError(
-                    RecordErrorCode.RECORD_NOT_FOUND, f"no {kind.name} with id {record_id}"
-                )
-            check_row(session, kind, row, actor, why)
-        except BluelightError as exc:
-            _audited_refusal(audit, kind, actor, record_id, why=why, what="history-read", exc=exc)
-            raise
+        if row is None:
+            raise _not_found(kind, record_id)
+        check_row(session, kind, row, actor, why)
+        restricted = row.restricted
         rows = session.scalars(
             select(ChangeLogEntry)
             .where(ChangeLogEntry.entity_type == kind.name, ChangeLogEntry.entity_id == record_id)
@@ -463,7 +421,13 @@ def find_history(
             for r in rows
             if version_shown(session, record_id, r.snapshot, actor, why)
         ]
-    return Consulted(history, _consultation(kind, actor, [record_id], why, "history-read"))
+    return Disclosure(
+        history,
+        history_act(kind),
+        [str(record_id)],
+        needs_reason=needs_reason(kind, restricted=restricted)
+        or any(v.snapshot.get("restricted") for v in history),
+    )
 
 
 def record_exists(

@@ -13,13 +13,14 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from bluelight.audit import AuditWriter, Justification
+from bluelight.audit import Action, Justification
+from bluelight.audit.door import Act, Disclosure, Door
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
 from bluelight.kernel.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from bluelight.kernel.permissions import needs
-from bluelight.records import queries, services, sharing
-from bluelight.records.access import CHECK_KINDS
+from bluelight.records import partners, queries, restriction, services, shares
+from bluelight.records.access import REASON_KINDS
 from bluelight.records.kinds import KINDS, Kind
 from bluelight.records.schemas import (
     AccessChange,
@@ -34,6 +35,7 @@ from bluelight.records.schemas import (
     SharedPage,
     ShareRead,
 )
+from bluelight.records.share_levels import SHAREABLE
 
 RESERVED_QUERY = {"cursor", "limit", "include_deleted"}
 T = TypeVar("T")
@@ -48,37 +50,44 @@ def _typed(fn: Any, **annotations: Any) -> Any:
     return fn
 
 
-async def _read_then_audit(
-    audit: AuditWriter,
-    find: Callable[..., queries.Consulted[T]],
+async def _through_door(
+    door: Door,
+    actor: Actor,
+    why: Justification | None,
+    find: Callable[..., Disclosure[T]],
+    /,
     *args: Any,
     **kwargs: Any,
 ) -> T:
-    """Run the read ``find`` on a worker thread, then wait on the event loop until its
-    consultation is on disk before answering. The thread is free for other requests while the
-    entry is committed, so readers waiting together share one commit (group commit) instead
-    of each holding a thread.
+    """Run the read ``find`` on a worker thread, then release what it found through the door,
+    waiting on the event loop until its consultation is on disk. The thread is free for other
+    requests while the entry is committed, so readers waiting together share one commit
+    (group commit) instead of each holding a thread.
 
     Raises:
-        AuditError: AUDIT_UNAVAILABLE: the entry could not be written; nothing is sent.
+        AuditError: REASON_REQUIRED; AUDIT_UNAVAILABLE (the entry could not be written:
+            nothing is sent).
     """
     found = await sync_to_thread(find, *args, **kwargs)
-    if found.entry is not None:
-        await audit.write_async(found.entry)
-    return found.value
+    return await door.release(found, who=actor, why=why)
 
 
 def kind_router(kind: Kind) -> Router:
     """The create, list, read, update, delete, history and import routes of one kind."""
     tag = [kind.title]
 
-    def create_one(data: Any, db: NamedDependency[Database], actor: NamedDependency[Actor]) -> Any:
-        return services.create_record(db, kind, data, actor=actor)
+    def create_one(
+        data: Any,
+        db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
+        why: NamedDependency[Justification | None],
+    ) -> Any:
+        return services.create_record(db, kind, data, actor=actor, why=why)
 
     async def list_page(
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
-        audit: NamedDependency[AuditWriter],
+        door: NamedDependency[Door],
         actor: NamedDependency[Actor],
         why: NamedDependency[Justification | None],
         cursor: str | None = Parameter(default=None, max_length=64),
@@ -86,11 +95,12 @@ def kind_router(kind: Kind) -> Router:
         include_deleted: FromQuery[bool] = False,
     ) -> Page:
         filters = {k: v for k, v in request.query_params.items() if k not in RESERVED_QUERY}
-        return await _read_then_audit(
-            audit,
+        return await _through_door(
+            door,
+            actor,
+            why,
             queries.find_records,
             db,
-            audit,
             kind,
             actor=actor,
             why=why,
@@ -103,19 +113,12 @@ def kind_router(kind: Kind) -> Router:
     async def read_one(
         record_id: FromPath[uuid.UUID],
         db: NamedDependency[Database],
-        audit: NamedDependency[AuditWriter],
+        door: NamedDependency[Door],
         actor: NamedDependency[Actor],
         why: NamedDependency[Justification | None],
     ) -> Any:
-        return await _read_then_audit(
-            audit,
-            queries.find_record,
-            db,
-            audit,
-            kind,
-            record_id,
-            actor=actor,
-            why=why,
+        return await _through_door(
+            door, actor, why, queries.find_record, db, kind, record_id, actor=actor, why=why
         )
 
     def update_one(
@@ -123,33 +126,28 @@ def kind_router(kind: Kind) -> Router:
         data: Any,
         db: NamedDependency[Database],
         actor: NamedDependency[Actor],
+        why: NamedDependency[Justification | None],
     ) -> Any:
-        return services.update_record(db, kind, record_id, data, actor=actor)
+        return services.update_record(db, kind, record_id, data, actor=actor, why=why)
 
     def delete_one(
         record_id: FromPath[uuid.UUID],
         data: JSONBody[Deletion],
         db: NamedDependency[Database],
         actor: NamedDependency[Actor],
+        why: NamedDependency[Justification | None],
     ) -> Any:
-        return services.delete_record(db, kind, record_id, data, actor=actor)
+        return services.delete_record(db, kind, record_id, data, actor=actor, why=why)
 
     async def history(
         record_id: FromPath[uuid.UUID],
         db: NamedDependency[Database],
-        audit: NamedDependency[AuditWriter],
+        door: NamedDependency[Door],
         actor: NamedDependency[Actor],
         why: NamedDependency[Justification | None],
     ) -> list[ChangeRead]:
-        return await _read_then_audit(
-            audit,
-            queries.find_history,
-            db,
-            audit,
-            kind,
-            record_id,
-            actor=actor,
-            why=why,
+        return await _through_door(
+            door, actor, why, queries.find_history, db, kind, record_id, actor=actor, why=why
         )
 
     def change_access(
@@ -157,84 +155,106 @@ def kind_router(kind: Kind) -> Router:
         data: JSONBody[AccessChange],
         db: NamedDependency[Database],
         actor: NamedDependency[Actor],
+        why: NamedDependency[Justification | None],
     ) -> AccessRead:
-        return sharing.change_access(db, kind, record_id, data, actor=actor)
+        return restriction.change_access(db, kind, record_id, data, actor=actor, why=why)
 
     def import_batch(
-        data: JSONBody[ImportBatch], db: NamedDependency[Database], actor: NamedDependency[Actor]
+        data: JSONBody[ImportBatch],
+        db: NamedDependency[Database],
+        actor: NamedDependency[Actor],
+        why: NamedDependency[Justification | None],
     ) -> ImportReport:
-        return services.import_records(db, kind, data, actor=actor)
+        return services.import_records(db, kind, data, actor=actor, why=why)
 
     filters = ", ".join(sorted(kind.filters))
     reason_note = (
         " A check: send X-Bluelight-Reason (a code from /api/v1/vocab/access-reason) and "
         "X-Bluelight-Reason-Text, or get 400 REASON_REQUIRED."
-        if kind.name in CHECK_KINDS
-        else " A restricted record also needs X-Bluelight-Reason."
+        if kind.name in REASON_KINDS
+        else " A restricted record also needs X-Bluelight-Reason and X-Bluelight-Reason-Text."
     )
+    write_note = (
+        " Send X-Bluelight-Reason and X-Bluelight-Reason-Text: the change is audited with them."
+        if kind.name in REASON_KINDS
+        else ""
+    )
+    # A link joins what is known about two records: "combination" in the law's terms.
+    made = Action.COMBINATION if kind.name == "link" else Action.COLLECTION
+    changed = Action.COMBINATION if kind.name == "link" else Action.ALTERATION
     handlers = [
         post(
             "/",
-            opt=needs(kind.write_permission),
+            opt=needs(kind.write_permission, act=_act(kind, made, "created")),
             summary=f"Create a {kind.name}",
-            description="The id may be made by the device; a second create with it is refused.",
+            description="The id may be made by the device; a second create with it is "
+            f"refused.{write_note}",
             operation_id=f"create_{kind.name}",
             sync_to_thread=True,
         )(_typed(create_one, data=_json_body(kind.create), **{"return": kind.read})),
         get(
             "/",
-            opt=needs(kind.read_permission),
+            opt=needs(kind.read_permission, act=queries.list_act(kind)),
             summary=f"List {kind.path}",
             description=f"Keyset pages in id order. Filters: {filters}.{reason_note}",
             operation_id=f"list_{kind.path}",
         )(list_page),
         get(
             "/{record_id:uuid}",
-            opt=needs(kind.read_permission),
+            opt=needs(kind.read_permission, act=queries.read_act(kind)),
             summary=f"Read a {kind.name}",
             description=f"The read is audited before the record is sent.{reason_note}",
             operation_id=f"read_{kind.name}",
         )(_typed(read_one, **{"return": kind.read})),
         patch(
             "/{record_id:uuid}",
-            opt=needs(kind.write_permission),
+            opt=needs(
+                kind.write_permission,
+                act=_act(kind, changed, "updated"),
+            ),
             summary=f"Change a {kind.name}",
-            description="Send the version you read; fields left out stay as they are.",
+            description=f"Send the version you read; fields left out stay as they are.{write_note}",
             operation_id=f"update_{kind.name}",
             sync_to_thread=True,
         )(_typed(update_one, data=_json_body(kind.update), **{"return": kind.read})),
         delete(
             "/{record_id:uuid}",
-            opt=needs(Permission.RECORD_DELETE),
+            opt=needs(Permission.RECORD_DELETE, act=_act(kind, Action.ERASURE, "deleted")),
             summary=f"Delete a {kind.name} (softly, with a reason)",
+            description=write_note.strip(),
             operation_id=f"delete_{kind.name}",
             status_code=200,
             sync_to_thread=True,
         )(_typed(delete_one, **{"return": kind.read})),
         get(
             "/{record_id:uuid}/history",
-            opt=needs(kind.read_permission),
+            opt=needs(kind.read_permission, act=queries.history_act(kind)),
             summary=f"Every version of a {kind.name}",
+            description=reason_note.strip(),
             operation_id=f"history_{kind.name}",
         )(history),
         put(
             "/{record_id:uuid}/access",
-            opt=needs(Permission.RECORD_RESTRICT),
+            opt=needs(
+                Permission.RECORD_RESTRICT, act=_act(kind, Action.ALTERATION, "access-changed")
+            ),
             summary=f"Classify or restrict a {kind.name}",
-            description="Set the classification, and restrict it to named users and teams.",
+            description="Set the classification, and restrict it to named users and teams."
+            + write_note,
             operation_id=f"access_{kind.name}",
             sync_to_thread=True,
         )(change_access),
         post(
             "/import",
-            opt=needs(Permission.RECORD_IMPORT),
+            opt=needs(Permission.RECORD_IMPORT, act=_act(kind, Action.COLLECTION, "imported")),
             summary=f"Import {kind.path} carrying a force's local codes",
+            description=write_note.strip(),
             operation_id=f"import_{kind.path}",
             status_code=200,
             sync_to_thread=True,
         )(import_batch),
     ]
-    if kind.name in sharing.SHAREABLE:
+    if kind.name in SHAREABLE:
         handlers += share_handlers(kind)
     # Personal data must not linger in a browser's or a proxy's cache.
     return Router(
@@ -242,9 +262,12 @@ def kind_router(kind: Kind) -> Router:
         route_handlers=handlers,
         tags=tag,
         cache_control=CacheControlHeader(no_store=True),
-        # A refusal by the permission guard is audited naming the record's type and id.
         opt={"subject_type": kind.name},
     )
+
+
+def _act(kind: Kind, action: Action, what: str) -> Act:
+    return Act(action, f"records:{kind.name}:{what}", kind.name)
 
 
 def share_handlers(kind: Kind) -> list[Any]:
@@ -257,12 +280,12 @@ def share_handlers(kind: Kind) -> list[Any]:
         actor: NamedDependency[Actor],
         disclosure_reason: NamedDependency[Justification],
     ) -> ShareRead:
-        return sharing.share_record(db, kind, record_id, data, actor=actor, why=disclosure_reason)
+        return shares.share_record(db, kind, record_id, data, actor=actor, why=disclosure_reason)
 
-    def shares(
+    def list_shares(
         record_id: FromPath[uuid.UUID], db: NamedDependency[Database], actor: NamedDependency[Actor]
     ) -> list[ShareRead]:
-        return sharing.list_shares(db, kind, record_id, actor=actor)
+        return shares.list_shares(db, kind, record_id, actor=actor)
 
     def unshare(
         record_id: FromPath[uuid.UUID],
@@ -270,29 +293,30 @@ def share_handlers(kind: Kind) -> list[Any]:
         db: NamedDependency[Database],
         actor: NamedDependency[Actor],
     ) -> ShareRead:
-        return sharing.revoke_share(db, kind, record_id, agency[:10], actor=actor)
+        return shares.revoke_share(db, kind, record_id, agency[:10], actor=actor)
 
     return [
         post(
             "/{record_id:uuid}/shares",
-            opt=needs(Permission.RECORD_SHARE),
+            opt=needs(Permission.RECORD_SHARE, act=_act(kind, Action.DISCLOSURE, "shared")),
             summary=f"Share a {kind.name} with a partner agency",
             description="Levels: location (where, and the hazards), operational (adds what "
-            "happened, without personal data), full. A disclosure: send X-Bluelight-Reason.",
+            "happened, without personal data), full. A disclosure: send X-Bluelight-Reason "
+            "and X-Bluelight-Reason-Text.",
             operation_id=f"share_{kind.name}",
             status_code=200,
             sync_to_thread=True,
         )(share),
         get(
             "/{record_id:uuid}/shares",
-            opt=needs(Permission.RECORD_SHARE),
+            opt=needs(Permission.RECORD_SHARE, act=_act(kind, Action.CONSULTATION, "shares-read")),
             summary=f"Who a {kind.name} is shared with",
             operation_id=f"shares_{kind.name}",
             sync_to_thread=True,
-        )(shares),
+        )(list_shares),
         delete(
             "/{record_id:uuid}/shares/{agency:str}",
-            opt=needs(Permission.RECORD_SHARE),
+            opt=needs(Permission.RECORD_SHARE, act=_act(kind, Action.DISCLOSURE, "share-revoked")),
             summary=f"Stop sharing a {kind.name} with an agency",
             operation_id=f"unshare_{kind.name}",
             status_code=200,
@@ -306,36 +330,42 @@ def shared_router() -> Router:
 
     @get(
         "/events",
-        opt=needs(Permission.SHARED_READ),
+        opt=needs(Permission.SHARED_READ, act=partners.SHARED_READ),
         summary="Events shared with my agency",
+        description="A page that names people (a share at the full level) needs "
+        "X-Bluelight-Reason and X-Bluelight-Reason-Text.",
         operation_id="list_shared_events",
-        sync_to_thread=True,
     )
-    def list_shared(
+    async def list_shared(
         db: NamedDependency[Database],
-        audit: NamedDependency[AuditWriter],
+        door: NamedDependency[Door],
         actor: NamedDependency[Actor],
         why: NamedDependency[Justification | None],
         cursor: str | None = Parameter(default=None, max_length=64),
         limit: int = Parameter(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
     ) -> SharedPage:
-        return sharing.list_shared(db, audit, actor=actor, why=why, cursor=cursor, limit=limit)
+        return await _through_door(
+            door, actor, why, partners.list_shared, db, actor=actor, cursor=cursor, limit=limit
+        )
 
     @get(
         "/events/{record_id:uuid}",
-        opt=needs(Permission.SHARED_READ),
+        opt=needs(Permission.SHARED_READ, act=partners.SHARED_READ),
         summary="An event shared with my agency, at its share level",
+        description="An event that names people (shared at the full level) needs "
+        "X-Bluelight-Reason and X-Bluelight-Reason-Text.",
         operation_id="read_shared_event",
-        sync_to_thread=True,
     )
-    def read_shared(
+    async def read_shared(
         record_id: FromPath[uuid.UUID],
         db: NamedDependency[Database],
-        audit: NamedDependency[AuditWriter],
+        door: NamedDependency[Door],
         actor: NamedDependency[Actor],
         why: NamedDependency[Justification | None],
     ) -> SharedEvent:
-        return sharing.read_shared(db, audit, record_id, actor=actor, why=why)
+        return await _through_door(
+            door, actor, why, partners.read_shared, db, record_id, actor=actor
+        )
 
     return Router(
         path="/shared",

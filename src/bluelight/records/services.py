@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bluelight.audit import Action, append, draft
+from bluelight.audit import Action, Justification, append, draft
 from bluelight.changes import RecordChanged, publish
 from bluelight.changes import log_change as append_change
 from bluelight.db import Database
 from bluelight.identity import Actor
 from bluelight.kernel import new_id, utcnow
-from bluelight.records.access import check_classification, check_row, may_reference
+from bluelight.records.access import check_classification, may_reference, reason_needed
 from bluelight.records.errors import RecordError, RecordErrorCode
 from bluelight.records.kinds import Kind
 from bluelight.records.models import RecordColumns
@@ -235,16 +235,20 @@ def _unique_reference(session: Session, kind: Kind, content: Any, record_id: uui
         )
 
 
-def create_record(db: Database, kind: Kind, data: Any, *, actor: Actor) -> Any:
+def create_record(
+    db: Database, kind: Kind, data: Any, *, actor: Actor, why: Justification | None = None
+) -> Any:
     """Create a record of ``kind`` from its create type; the id may come from the device.
 
     Raises:
         InvalidInput: a field breaks a rule or holds an unknown or retired code (422).
         RecordError: DUPLICATE_ID, DUPLICATE_REFERENCE.
+        AuditError: REASON_REQUIRED for a person, vehicle, link or marker without a reason.
     """
+    reason_needed(kind, why, writing=True)
     with db.write() as session:
         read = insert_record(session, kind, data, actor=actor)
-        _audit_change(session, kind, read, actor, "created")
+        _audit_change(session, kind, read, actor, "created", why=why)
         return read
 
 
@@ -254,6 +258,7 @@ _ACTIONS = {
     "updated": Action.ALTERATION,
     "deleted": Action.ERASURE,
     "imported": Action.COLLECTION,
+    "unchanged": Action.CONSULTATION,
 }
 
 
@@ -266,10 +271,11 @@ def _audit_change(
     *,
     ids: list[str] | None = None,
     detail: dict[str, Any] | None = None,
+    why: Justification | None = None,
 ) -> None:
     action = _ACTIONS[what]
     subjects = ids if ids is not None else [str(read.id)]
-    if kind.name == "link" and what != "deleted" and read is not None:
+    if kind.name == "link" and what in ("created", "updated") and read is not None:
         action = Action.COMBINATION
         subjects = [str(read.id), str(read.from_id), str(read.to_id)]
     append(
@@ -283,6 +289,7 @@ def _audit_change(
                 id=new_id(),
                 subject_type=kind.name,
                 subject_ids=subjects,
+                why=why,
                 detail=detail or {},
             )
         ],
@@ -301,25 +308,34 @@ def _check_version(kind: Kind, row: RecordColumns, version: int) -> None:
 
 
 def update_record(
-    db: Database, kind: Kind, record_id: uuid.UUID, patch: Any, *, actor: Actor
+    db: Database,
+    kind: Kind,
+    record_id: uuid.UUID,
+    patch: Any,
+    *,
+    actor: Actor,
+    why: Justification | None = None,
 ) -> Any:
     """Change some fields of a record, based on the version the client last read.
 
     A field left out is unchanged; a field given as null is cleared. A change that alters
-    nothing leaves the version as it was.
+    nothing leaves the version as it was, and is audited as a consultation: its answer shows
+    the record all the same.
 
     Raises:
         InvalidInput: the changed record would break a rule (422).
-        RecordError: RECORD_NOT_FOUND, RECORD_DELETED, VERSION_CONFLICT, DUPLICATE_REFERENCE.
+        RecordError: RECORD_NOT_FOUND, RECORD_DELETED, VERSION_CONFLICT, DUPLICATE_REFERENCE,
+            CLASSIFICATION_ABOVE_CLEARANCE, RECORD_RESTRICTED.
+        AuditError: REASON_REQUIRED for a person, vehicle, link or marker without a reason.
     """
+    reason_needed(kind, why, writing=True)
     changes = {
         k: getattr(patch, k)
         for k in patch.__struct_fields__
         if k != "version" and getattr(patch, k) is not msgspec.UNSET
     }
     with db.write() as session:
-        row: Any = fetch_row(session, kind, record_id, for_update=True)
-        check_row(session, kind, row, actor, None, reading=False)
+        row: Any = fetch_row(session, kind, record_id, actor=actor, for_update=True)
         _check_version(kind, row, patch.version)
         current = msgspec.convert(row, kind.fields, from_attributes=True)
         merged = msgspec.structs.replace(current, **changes)
@@ -328,7 +344,9 @@ def update_record(
         _unique_reference(session, kind, content, record_id)
         new_columns = _columns(kind, content)
         if all(getattr(row, k) == v for k, v in new_columns.items()):
-            return to_reads(session, kind, [row], actor=actor)[0]
+            read = to_reads(session, kind, [row], actor=actor)[0]
+            _audit_change(session, kind, read, actor, "unchanged", why=why)
+            return read
         for k, v in new_columns.items():
             setattr(row, k, v)
         row.version += 1
@@ -345,21 +363,30 @@ def update_record(
                 reference=content.reference,
             ) from exc
         read = _log(session, kind, row, action="updated", actor=actor, reason=None)
-        _audit_change(session, kind, read, actor, "updated", detail={"fields": sorted(changes)})
+        _audit_change(
+            session, kind, read, actor, "updated", why=why, detail={"fields": sorted(changes)}
+        )
         return read
 
 
 def delete_record(
-    db: Database, kind: Kind, record_id: uuid.UUID, deletion: Deletion, *, actor: Actor
+    db: Database,
+    kind: Kind,
+    record_id: uuid.UUID,
+    deletion: Deletion,
+    *,
+    actor: Actor,
+    why: Justification | None = None,
 ) -> Any:
     """Soft-delete a record: it leaves lists and reads, and keeps its history and the reason.
 
     Raises:
         RecordError: RECORD_NOT_FOUND, RECORD_DELETED, VERSION_CONFLICT.
+        AuditError: REASON_REQUIRED for a person, vehicle, link or marker without a reason.
     """
+    reason_needed(kind, why, writing=True)
     with db.write() as session:
-        row: Any = fetch_row(session, kind, record_id, for_update=True)
-        check_row(session, kind, row, actor, None, reading=False)
+        row: Any = fetch_row(session, kind, record_id, actor=actor, for_update=True)
         _check_version(kind, row, deletion.version)
         now = utcnow()
         row.version += 1
@@ -370,7 +397,9 @@ def delete_record(
         row.deletion_reason = deletion.reason
         session.flush()
         read = _log(session, kind, row, action="deleted", actor=actor, reason=deletion.reason)
-        _audit_change(session, kind, read, actor, "deleted", detail={"reason": deletion.reason})
+        _audit_change(
+            session, kind, read, actor, "deleted", why=why, detail={"reason": deletion.reason}
+        )
         return read
 
 
@@ -432,7 +461,14 @@ def _translate(
     return originals, unmapped
 
 
-def import_records(db: Database, kind: Kind, batch: ImportBatch, *, actor: Actor) -> ImportReport:
+def import_records(
+    db: Database,
+    kind: Kind,
+    batch: ImportBatch,
+    *,
+    actor: Actor,
+    why: Justification | None = None,
+) -> ImportReport:
     """Store records from a force's own system, translating its local codes.
 
     Every local code of a list the force has mapped is stored as its national code, and the
@@ -442,7 +478,9 @@ def import_records(db: Database, kind: Kind, batch: ImportBatch, *, actor: Actor
 
     Raises:
         RecordError: never for one record; only if the batch itself is unusable.
+        AuditError: REASON_REQUIRED for persons, vehicles, links or markers without a reason.
     """
+    reason_needed(kind, why, writing=True)
     report = ImportReport(created=[], unmapped=[], rejected=[])
     seen: set[str] = set()
     with db.write() as session:
@@ -506,6 +544,7 @@ def import_records(db: Database, kind: Kind, batch: ImportBatch, *, actor: Actor
                 None,
                 actor,
                 "imported",
+                why=why,
                 ids=[str(i) for i in report.created],
                 detail={"source_force": batch.source_force, "rejected": len(report.rejected)},
             )

@@ -1,4 +1,5 @@
-"""The national code lists shipped with Bluelight, loaded once from ``vocab/data/``."""
+"""The national code lists shipped with Bluelight, loaded once from ``vocab/data/``, and the
+list of reasons for access, which the audit trail owns (``audit.reasons``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from bluelight.audit.reasons import access_reason_list
 from bluelight.vocab.errors import VocabError, VocabErrorCode
 from bluelight.vocab.rules import CodeList, Entry
 
@@ -52,7 +54,9 @@ def code_lists() -> Mapping[str, CodeList]:
         if item.name.endswith(".json"):
             code_list = _parse(json.loads(item.read_text(encoding="utf-8")))
             lists[code_list.name] = code_list
-    return MappingProxyType(lists)
+    reasons = _parse(dict(access_reason_list()))
+    lists[reasons.name] = reasons
+    return MappingProxyType(dict(sorted(lists.items())))
 
 
 def code_list(name: str) -> CodeList:

@@ -2,7 +2,7 @@
 
 Every route declares what it needs in its ``opt``: ``permission=<Permission>`` or
 ``public=True``. The guard refuses a route that declares neither, so a route added without
-thought is closed, not open. A refusal by the guard is audited.
+thought is closed, not open. A refusal by the guard is audited (``web.refusals``).
 
 Only the ``Authorization: Bearer`` header authenticates. No cookie ever does, so no request
 a browser sends on its own (a cross-site form, an image) can act for anyone: there is
@@ -21,13 +21,11 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from bluelight.audit import Action, AuditWriter, Outcome, draft
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
 from bluelight.identity.errors import IdentityError, IdentityErrorCode
 from bluelight.identity.services import MAX_TOKENS_PER_LOOKUP, IdentityPolicy, authenticate_many
-from bluelight.kernel import new_id, utcnow
-from bluelight.kernel.errors import BluelightError
+from bluelight.web.errors import WebError, WebErrorCode
 
 
 class Authenticator(Protocol):
@@ -129,24 +127,16 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=actor, auth=token)
 
 
-class AccessDeniedError(BluelightError):
-    """The actor lacks the permission the route declares."""
-
-    statuses = {"PERMISSION_DENIED": 403, "ROUTE_CLOSED": 403}
-
-
-def path_subject(connection: ASGIConnection[Any, Any, Any, Any]) -> list[str]:
-    """The record a request's path names (its first ``…_id`` parameter), for audit entries."""
-    return [str(v) for k, v in connection.path_params.items() if k.endswith("_id")][:1]
-
-
 async def permission_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """Allow the request only if the actor holds the permission the route declares.
 
     A coroutine, so the framework runs it on the event loop instead of handing every request
-    to a worker thread and back. A refusal is written to the audit trail before it is sent.
+    to a worker thread and back. A refusal is audited by ``web.refusals`` before it is sent.
+
+    Raises:
+        WebError: PERMISSION_DENIED, or ROUTE_CLOSED for a route that declares nothing.
     """
     if handler.opt.get("public"):
         return
@@ -156,27 +146,10 @@ async def permission_guard(
     actor = connection.scope.get("user")
     if isinstance(permission, Permission) and isinstance(actor, Actor) and actor.may(permission):
         return
-    if isinstance(actor, Actor):
-        method = str(connection.scope.get("method", "GET"))
-        writer: AuditWriter = connection.app.state.audit_writer
-        tag = permission.value if isinstance(permission, Permission) else "web:route:closed"
-        await writer.write_async(
-            draft(
-                actor,
-                Action.CONSULTATION if method == "GET" else Action.ALTERATION,
-                tag,
-                at=utcnow(),
-                id=new_id(),
-                outcome=Outcome.DENIED,
-                subject_type=handler.opt.get("subject_type"),
-                subject_ids=path_subject(connection),
-                detail={"method": method, "path": connection.url.path[:200]},
-            )
-        )
     if not isinstance(permission, Permission):
-        raise AccessDeniedError("ROUTE_CLOSED", "this route declares no permission and is closed")
-    raise AccessDeniedError(
-        "PERMISSION_DENIED",
+        raise WebError(WebErrorCode.ROUTE_CLOSED, "this route declares no permission and is closed")
+    raise WebError(
+        WebErrorCode.PERMISSION_DENIED,
         f"this needs the {permission.value} permission",
         permission=permission.value,
     )

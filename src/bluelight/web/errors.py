@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -21,32 +22,74 @@ log = logging.getLogger("bluelight.web")
 
 PROBLEM_JSON = "application/problem+json"
 
+
+class WebErrorCode(StrEnum):
+    """The codes of refusals made by the web layer itself, before a feature sees a request."""
+
+    BAD_REQUEST = "BAD_REQUEST"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
+    BODY_TOO_LARGE = "BODY_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    # The guard.
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    ROUTE_CLOSED = "ROUTE_CLOSED"
+    # A request's content.
+    INVALID_REQUEST = "INVALID_REQUEST"
+    INVALID_PARAMETER = "INVALID_PARAMETER"
+    MALFORMED_JSON = "MALFORMED_JSON"
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    MISSING_FIELD = "MISSING_FIELD"
+    WRONG_TYPE = "WRONG_TYPE"
+    LENGTH_OUT_OF_RANGE = "LENGTH_OUT_OF_RANGE"
+    VALUE_OUT_OF_RANGE = "VALUE_OUT_OF_RANGE"
+    INVALID_FORMAT = "INVALID_FORMAT"
+    INVALID_VALUE = "INVALID_VALUE"
+
+
+class WebError(BluelightError):
+    """A request refused by the web layer: its permission, or its form."""
+
+    statuses: ClassVar[dict[str, int]] = {
+        WebErrorCode.PERMISSION_DENIED: 403,
+        WebErrorCode.ROUTE_CLOSED: 403,
+    }
+    refusals: ClassVar[frozenset[str]] = frozenset(
+        {WebErrorCode.PERMISSION_DENIED, WebErrorCode.ROUTE_CLOSED}
+    )
+
+
 HTTP_CODES = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "BODY_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    429: "TOO_MANY_REQUESTS",
+    400: WebErrorCode.BAD_REQUEST,
+    401: WebErrorCode.UNAUTHENTICATED,
+    403: WebErrorCode.FORBIDDEN,
+    404: WebErrorCode.NOT_FOUND,
+    405: WebErrorCode.METHOD_NOT_ALLOWED,
+    406: WebErrorCode.NOT_ACCEPTABLE,
+    413: WebErrorCode.BODY_TOO_LARGE,
+    415: WebErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    429: WebErrorCode.TOO_MANY_REQUESTS,
 }
 
 # msgspec's messages, in the order they are tried, and the code each one means.
 VALIDATION_CODES = (
-    (re.compile(r"unknown field `([^`]*)`"), "UNKNOWN_FIELD"),
-    (re.compile(r"missing required field `([^`]*)`"), "MISSING_FIELD"),
-    (re.compile(r"^Expected `[^`]*`, got `"), "WRONG_TYPE"),
-    (re.compile(r"of length|length [<>]=|must have"), "LENGTH_OUT_OF_RANGE"),
-    (re.compile(r"[<>]=? ?-?\d|multiple of"), "VALUE_OUT_OF_RANGE"),
-    (re.compile(r"must match pattern|matching regex"), "INVALID_FORMAT"),
-    (re.compile(r"Invalid enum value|Invalid value"), "INVALID_VALUE"),
+    (re.compile(r"unknown field `([^`]*)`"), WebErrorCode.UNKNOWN_FIELD),
+    (re.compile(r"missing required field `([^`]*)`"), WebErrorCode.MISSING_FIELD),
+    (re.compile(r"^Expected `[^`]*`, got `"), WebErrorCode.WRONG_TYPE),
+    (re.compile(r"of length|length [<>]=|must have"), WebErrorCode.LENGTH_OUT_OF_RANGE),
+    (re.compile(r"[<>]=? ?-?\d|multiple of"), WebErrorCode.VALUE_OUT_OF_RANGE),
+    (re.compile(r"must match pattern|matching regex"), WebErrorCode.INVALID_FORMAT),
+    (re.compile(r"Invalid enum value|Invalid value"), WebErrorCode.INVALID_VALUE),
     (
         re.compile(r"[Ii]nvalid (RFC ?3339|ISO 8601|date|datetime|UUID|uuid)|timezone|tz"),
-        "INVALID_FORMAT",
+        WebErrorCode.INVALID_FORMAT,
     ),
-    (re.compile(r"JSON is malformed|Input data was truncated"), "MALFORMED_JSON"),
+    (re.compile(r"JSON is malformed|Input data was truncated"), WebErrorCode.MALFORMED_JSON),
 )
 AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
 
@@ -64,7 +107,7 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
 
 
 def _validation_problem(message: str, source: str | None, key: str | None) -> Problem:
-    code = "INVALID_REQUEST"
+    code: str = WebErrorCode.INVALID_REQUEST
     for pattern, name in VALIDATION_CODES:
         if pattern.search(message):
             code = name
@@ -73,10 +116,10 @@ def _validation_problem(message: str, source: str | None, key: str | None) -> Pr
     # Litestar cuts the "- at `$.path`" off the message and hands the path over as the key.
     field = at.group(1) if at else (key if key and key != "data" else None)
     named = re.search(r"field `([^`]*)`", message)
-    if named and code in ("UNKNOWN_FIELD", "MISSING_FIELD"):
+    if named and code in (WebErrorCode.UNKNOWN_FIELD, WebErrorCode.MISSING_FIELD):
         field = f"{field}.{named.group(1)}" if field else named.group(1)
-    if source in ("path", "query", "header", "cookie") and code != "MALFORMED_JSON":
-        code = "INVALID_PARAMETER"
+    if source in ("path", "query", "header", "cookie") and code != WebErrorCode.MALFORMED_JSON:
+        code = WebErrorCode.INVALID_PARAMETER
     detail = AT_PATH.sub("", message)
     extra: dict[str, Any] = {}
     if field:
@@ -105,8 +148,10 @@ def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) 
     status = exc.status_code
     detail = str(exc.detail)
     if status == 400 and detail.startswith(("JSON is malformed", "Input data was truncated")):
-        return problem_response(Problem("MALFORMED_JSON", 400, "Malformed JSON", detail), headers)
-    code = HTTP_CODES.get(status, f"HTTP_{status}")
+        return problem_response(
+            Problem(WebErrorCode.MALFORMED_JSON, 400, "Malformed JSON", detail), headers
+        )
+    code: str = HTTP_CODES.get(status, f"HTTP_{status}")
     facts: dict[str, Any] = dict(exc.extra) if isinstance(exc.extra, dict) else {}
     if status >= 500:
         log.error("server error %s: %s", status, detail)
@@ -120,7 +165,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
         Problem(
-            "INTERNAL_ERROR",
+            WebErrorCode.INTERNAL_ERROR,
             500,
             "Internal error",
             "the server could not complete the request; it has been logged",

@@ -13,7 +13,7 @@ from urllib.parse import unquote_to_bytes
 
 from litestar import Request
 
-from bluelight.kernel.errors import BluelightError
+from bluelight.web.errors import WebError, WebErrorCode
 
 # JSON can only carry NUL as the escape \u0000; an escaped backslash before it ("\\u0000") is
 # the six characters themselves, which are harmless.
@@ -21,9 +21,9 @@ NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _refuse(where: str) -> BluelightError:
-    return BluelightError(
-        "INVALID_FORMAT",
+def _refuse(where: str) -> WebError:
+    return WebError(
+        WebErrorCode.INVALID_FORMAT,
         f"the {where} holds a NUL character (U+0000), which cannot be stored",
         source=where,
     )
