@@ -256,7 +256,7 @@ def test_export_as_csv_matches_the_trail(auditor: TestClient[Any], db: Database)
     response = auditor.get(f"{AUDIT}/export", params={"format": "csv"})
 
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "audit.csv" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.text)))
     header, body = rows[0], rows[1:]
@@ -276,6 +276,38 @@ def test_export_as_csv_matches_the_trail(auditor: TestClient[Any], db: Database)
         # Lists and documents are JSON in their cells, so they read back exactly
         assert json.loads(row[header.index("subject_ids")]) == entry["subject_ids"]
         assert json.loads(row[header.index("detail")]) == entry["detail"]
+
+
+FORMULAS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+@pytest.mark.parametrize("text", FORMULAS, ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_a_csv_export_never_hands_a_spreadsheet_a_formula(
+    auditor: TestClient[Any], db: Database, text: str
+) -> None:
+    # Given a read whose reason text a spreadsheet would run as a formula
+    person = new_record(auditor, "persons")
+    encoded = "".join(f"%{b:02X}" for b in f"{text} formula-check".encode())
+    read = auditor.get(
+        f"{API}/persons/{person['id']}",
+        headers={"X-Bluelight-Reason": "INVESTIGATION", "X-Bluelight-Reason-Text": encoded},
+    )
+    if text[0] in "\t\r":
+        # Control characters are refused at the door: they never reach the trail at all.
+        assert_problem(read, 400, "INVALID_REASON_TEXT")
+        return
+    assert read.status_code == 200, read.text
+
+    # When the trail is exported as CSV
+    response = auditor.get(f"{AUDIT}/export", params={"format": "csv"})
+
+    # Then the cell starts with an apostrophe (shown as text, never run); JSON keeps it exact
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    cells = [r["reason_text"] for r in rows if r["reason_text"].endswith(" formula-check")]
+    assert cells == [f"'{text} formula-check"]
+    assert not any(c.startswith(("=", "+", "-", "@")) for r in rows for c in r.values())
+    lines = auditor.get(f"{AUDIT}/export", params={"format": "json"}).text.splitlines()
+    assert f"{text} formula-check" in [json.loads(line)["reason_text"] for line in lines]
 
 
 def test_export_as_json_lines_matches_the_trail(auditor: TestClient[Any], db: Database) -> None:
