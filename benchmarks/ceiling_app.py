@@ -26,18 +26,42 @@ dependency injection, no OpenAPI, no ORM, no SQLAlchemy):
 It reads ``BLUELIGHT_DATABASE_URL`` as Bluelight does: ``sqlite:///<file>`` (through
 ``sqlite3``) or ``postgresql://…`` (through psycopg 3; ``+psycopg`` is accepted and dropped).
 
-How the database is driven is chosen by ``BENCH_CEILING_MODE`` while the candidates are
-compared (``BENCH_CEILING_POOL`` sets the number of connections or threads):
+**How the database is driven: a small pool of threads, each with its own connection**
+(``sqlite3``, or a sync ``psycopg.Connection`` in autocommit mode); each request's whole
+database work is one hop from the event loop to a thread and back. Two threads on SQLite
+(writers take a lock, so they queue in Python and not in SQLite's busy handler, which
+sleeps); sixteen on PostgreSQL. The candidates were measured side by side on this machine
+(granian, one worker, wrk with 64 connections, 10 s rounds rotating the order, the dataset
+of ``http_read.py``; median req/s of 3 or 5 rounds; load average 4 to 15, so compare within
+a run only). Commit 4962643 holds them (``BENCH_CEILING_MODE``, ``BENCH_CEILING_POOL``), all
+but the pipelined one:
 
-- SQLite ``loop``: one connection used on the event loop, reads and the commit;
-- SQLite ``loop+writer``: reads on the event loop, each request's own insert and commit on
-  one writer thread with its own connection (awaited per request, never batched);
-- SQLite ``threads``: each request's whole database work in one hop to a small pool of
-  threads, each with its own connection (writers take a lock, so no one waits in SQLite's
-  busy handler);
-- PostgreSQL ``async``: ``psycopg.AsyncConnection`` s in a small pool of our own;
-- PostgreSQL ``threads``: sync connections, one per thread of a small pool;
-- PostgreSQL ``threads-pipeline``: the same, the three selects sent together (pipeline mode).
+    SQLite                                          run 1   run 2   run 3
+    one connection on the event loop                  390       -     298
+    reads on the loop, each commit on one writer      593     935     371
+    threads: 2                                        717     969     633
+    threads: 4                                        759     943     558
+    threads: 8                                          -     871     526
+
+    PostgreSQL                                      run 1   run 2   run 3   run 4
+    AsyncConnections, a pool of 4                     517       -       -       -
+    AsyncConnections, a pool of 8                     551       -       -       -
+    AsyncConnections, a pool of 16                    695     528       -     527
+    AsyncConnections, a pool of 32                      -     541       -       -
+    threads: 4                                        681       -       -       -
+    threads: 8                                        849     656     524     847
+    threads: 16                                         -     869     650     842
+    threads: 32                                         -       -       -     800
+    threads: 8, the three selects pipelined             -       -     593       -
+    threads: 16, the three selects pipelined            -       -     616       -
+
+Why: on SQLite every request's commit waits for an fsync of the WAL (``synchronous=FULL``,
+and no request may share another's commit), so the work that counts is what runs while one
+request waits for the disk; on the event loop nothing does, and with a writer thread only
+the loop's own share. On PostgreSQL, psycopg's async connections cost more CPU per request
+in this process than its sync ones on threads (about 1,350 against 980 µs in run 4): each
+of the five statements waits through asyncio's reader callbacks and futures. Pipelining the
+three selects saves two round trips but not CPU, and CPU is what runs out.
 """
 
 from __future__ import annotations
@@ -561,7 +585,7 @@ def _denied(
 def read_sync(
     d: Dialect, conn: Any, digest: bytes, person_id: uuid.UUID, request_why: Any
 ) -> Outcome:
-    """Steps 1 to 4 on a synchronous connection; the audit row is left to the caller.
+    """Steps 1 to 4 on a synchronous connection; the audit row is left to ``write_sync``.
 
     ``request_why`` is the parsed reason, or the ``Refused`` its parsing raised.
     """
@@ -582,53 +606,9 @@ def read_sync(
         return _denied(d, reader, person_id, exc, why=request_why, now=now)
     markers = conn.execute(sql["markers"], scope).fetchall()
     addresses = conn.execute(sql["addresses"], scope).fetchall()
-    return _found(
-        d, reader, person_id, request_why, now, row=row, markers=markers, addresses=addresses
-    )
-
-
-def _found(
-    d: Dialect,
-    reader: Reader,
-    person_id: uuid.UUID,
-    request_why: Any,
-    now: datetime,
-    *,
-    row: Any,
-    markers: Any,
-    addresses: Any,
-) -> Outcome:
-    body = _answer(d, row, markers, addresses)
+    body = _answer(d, row, markers, addresses)  # type: ignore[arg-type]  # checked above
     audit = _audit_params(d, reader, person_id, request_why, now)
     return Outcome(200, body, audit, reader.stale_session, now)
-
-
-def read_pipelined(
-    d: Dialect, conn: Any, digest: bytes, person_id: uuid.UUID, request_why: Any
-) -> Outcome:
-    """``read_sync`` with the three selects sent together (psycopg's pipeline mode)."""
-    sql = d.sql
-    now = datetime.now(UTC)
-    try:
-        reader = _reader(d, conn.execute(sql["session"], {"digest": digest}).fetchone(), now)
-    except Refused as exc:
-        return _refusal(exc)
-    if isinstance(request_why, Refused):
-        return _denied(d, reader, person_id, request_why, why=None, now=now)
-    scope = _scope(d, reader, person_id)
-    with conn.pipeline():
-        c1 = conn.execute(sql["person"], scope)
-        c2 = conn.execute(sql["markers"], scope)
-        c3 = conn.execute(sql["addresses"], scope)
-        row, markers, addresses = c1.fetchone(), c2.fetchall(), c3.fetchall()
-    try:
-        if _check_person(row, reader) and (conn.execute(sql["grant"], scope).fetchone() is None):
-            raise Refused(403, "RECORD_RESTRICTED")
-    except Refused as exc:
-        return _denied(d, reader, person_id, exc, why=request_why, now=now)
-    return _found(
-        d, reader, person_id, request_why, now, row=row, markers=markers, addresses=addresses
-    )
 
 
 def write_sync(d: Dialect, conn: Any, out: Outcome) -> None:
@@ -654,92 +634,46 @@ def write_sync(d: Dialect, conn: Any, out: Outcome) -> None:
         conn.execute(d.sql["audit"], out.audit)
 
 
-# --- the backends --------------------------------------------------------------------------
+# --- the driver: a small pool of threads, each with its own connection ----------------------
+
+# Threads per server process, the fastest of those measured (see the module's docstring).
+THREADS = {"sqlite": 2, "postgresql": 16}
 
 
-class Backend:
-    """Runs one request's database work."""
+def _pg_connect(target: str) -> Any:
+    import psycopg
+    from psycopg.types.json import set_json_loads
 
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def read(self, digest: bytes, person_id: uuid.UUID, why: Any) -> Outcome:
-        raise NotImplementedError
-
-
-class SqliteOnLoop(Backend):
-    """One connection, used on the event loop for the reads and the commit."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.conn: sqlite3.Connection | None = None
-
-    async def start(self) -> None:
-        self.conn = _sqlite_connect(self.path)
-
-    async def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-
-    async def read(self, digest: bytes, person_id: uuid.UUID, why: Any) -> Outcome:
-        out = read_sync(SQLITE, self.conn, digest, person_id, why)
-        write_sync(SQLITE, self.conn, out)
-        return out
+    conn = psycopg.connect(target, autocommit=True)
+    conn.execute("SET TIME ZONE 'UTC'")  # instants come back in UTC, encoded with a Z
+    set_json_loads(msgspec.json.decode, conn)
+    return conn
 
 
-class SqliteLoopWriter(SqliteOnLoop):
-    """Reads on the event loop; each request's own commit on one writer thread."""
-
-    async def start(self) -> None:
-        await super().start()
-        self.local = threading.local()
-        self.writer = ThreadPoolExecutor(1, thread_name_prefix="ceiling-writer")
-
-    async def close(self) -> None:
-        await super().close()
-        self.writer.shutdown()
-
-    def _write(self, out: Outcome) -> None:
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = _sqlite_connect(self.path)
-        write_sync(SQLITE, conn, out)
-
-    async def read(self, digest: bytes, person_id: uuid.UUID, why: Any) -> Outcome:
-        out = read_sync(SQLITE, self.conn, digest, person_id, why)
-        if out.audit is not None:
-            await asyncio.get_running_loop().run_in_executor(self.writer, self._write, out)
-        return out
-
-
-class OnThreads(Backend):
+class OnThreads:
     """Each request's whole database work in one hop to a small pool of threads, each thread
-    with a connection of its own."""
+    with a connection of its own (opened on its first request)."""
 
-    def __init__(
-        self, dialect: Dialect, connect: Callable[[], Any], size: int, read: Any = None
-    ) -> None:
-        self.reader = read or read_sync
-        self.dialect = dialect
-        self.connect = connect
-        self.size = size
+    def __init__(self, url: str) -> None:
+        name, target = _target(url)
+        self.dialect = SQLITE if name == "sqlite" else POSTGRESQL
+        self.connect: Callable[[], Any] = (
+            (lambda: _sqlite_connect(target)) if name == "sqlite" else (lambda: _pg_connect(target))
+        )
         self.local = threading.local()
-        # SQLite lets one writer in at a time; a lock keeps the others out of its busy
-        # handler, which sleeps for milliseconds.
-        self.write_lock = threading.Lock() if dialect.name == "sqlite" else None
+        # SQLite lets one writer in at a time; a lock queues the others here rather than in
+        # SQLite's busy handler, which sleeps for milliseconds between tries.
+        self.write_lock = threading.Lock() if name == "sqlite" else None
+        self.pool = ThreadPoolExecutor(THREADS[name], thread_name_prefix="ceiling-db")
 
-    async def start(self) -> None:
-        self.pool = ThreadPoolExecutor(self.size, thread_name_prefix="ceiling-db")
-
-    async def close(self) -> None:
+    def close(self) -> None:
         self.pool.shutdown()
 
     def _work(self, digest: bytes, person_id: uuid.UUID, why: Any) -> Outcome:
         conn = getattr(self.local, "conn", None)
         if conn is None:
             conn = self.local.conn = self.connect()
-        out = self.reader(self.dialect, conn, digest, person_id, why)
+        out = read_sync(self.dialect, conn, digest, person_id, why)
         if self.write_lock is None:
             write_sync(self.dialect, conn, out)
         elif out.audit is not None:
@@ -753,116 +687,9 @@ class OnThreads(Backend):
         )
 
 
-def _pg_configure(conn: Any) -> None:
-    from psycopg.types.json import set_json_loads
-
-    set_json_loads(msgspec.json.decode, conn)
-
-
-def _pg_connect_sync(target: str) -> Any:
-    import psycopg
-
-    conn = psycopg.connect(target, autocommit=True)
-    conn.execute("SET TIME ZONE 'UTC'")
-    _pg_configure(conn)
-    return conn
-
-
-class PgAsync(Backend):
-    """``psycopg.AsyncConnection`` s in a small pool: a request takes one for its work."""
-
-    def __init__(self, target: str, size: int) -> None:
-        self.target = target
-        self.size = size
-
-    async def start(self) -> None:
-        import psycopg
-
-        self.idle: asyncio.Queue[Any] = asyncio.Queue()
-        for _ in range(self.size):
-            conn = await psycopg.AsyncConnection.connect(self.target, autocommit=True)
-            await conn.execute("SET TIME ZONE 'UTC'")
-            _pg_configure(conn)
-            self.idle.put_nowait(conn)
-
-    async def close(self) -> None:
-        while not self.idle.empty():
-            await self.idle.get_nowait().close()
-
-    async def read(self, digest: bytes, person_id: uuid.UUID, why: Any) -> Outcome:
-        conn = await self.idle.get()
-        try:
-            return await self._work(conn, digest, person_id, why)
-        finally:
-            self.idle.put_nowait(conn)
-
-    @staticmethod
-    async def _work(conn: Any, digest: bytes, person_id: uuid.UUID, why: Any) -> Outcome:
-        d, sql = POSTGRESQL, POSTGRESQL.sql
-        now = datetime.now(UTC)
-        try:
-            cur = await conn.execute(sql["session"], {"digest": digest})
-            reader = _reader(d, await cur.fetchone(), now)
-        except Refused as exc:
-            return _refusal(exc)
-        if isinstance(why, Refused):
-            out = _denied(d, reader, person_id, why, why=None, now=now)
-        else:
-            scope = _scope(d, reader, person_id)
-            row = await (await conn.execute(sql["person"], scope)).fetchone()
-            try:
-                if _check_person(row, reader) and (
-                    await (await conn.execute(sql["grant"], scope)).fetchone() is None
-                ):
-                    raise Refused(403, "RECORD_RESTRICTED")
-            except Refused as exc:
-                out = _denied(d, reader, person_id, exc, why=why, now=now)
-            else:
-                markers = await (await conn.execute(sql["markers"], scope)).fetchall()
-                addresses = await (await conn.execute(sql["addresses"], scope)).fetchall()
-                out = Outcome(
-                    200,
-                    _answer(d, row, markers, addresses),  # type: ignore[arg-type]
-                    _audit_params(d, reader, person_id, why, now),
-                    reader.stale_session,
-                    now,
-                )
-        if out.audit is not None:
-            if out.touch is None:
-                await conn.execute(sql["audit"], out.audit)
-            else:
-                async with conn.transaction():
-                    await conn.execute(sql["touch"], {"now": now, "sid": out.touch})
-                    await conn.execute(sql["audit"], out.audit)
-        return out
-
-
-def _backend() -> Backend:
-    dialect, target = _target(os.environ[DATABASE_URL_ENV])
-    size = int(os.environ.get("BENCH_CEILING_POOL", "4"))
-    if dialect == "sqlite":
-        mode = os.environ.get("BENCH_CEILING_MODE", "loop")
-        if mode == "loop":
-            return SqliteOnLoop(target)
-        if mode == "loop+writer":
-            return SqliteLoopWriter(target)
-        if mode == "threads":
-            return OnThreads(SQLITE, lambda: _sqlite_connect(target), size)
-    else:
-        mode = os.environ.get("BENCH_CEILING_MODE", "async")
-        if mode == "async":
-            return PgAsync(target, size)
-        if mode == "threads":
-            return OnThreads(POSTGRESQL, lambda: _pg_connect_sync(target), size)
-        if mode == "threads-pipeline":
-            return OnThreads(POSTGRESQL, lambda: _pg_connect_sync(target), size, read_pipelined)
-    msg = f"unknown BENCH_CEILING_MODE {mode!r} for {dialect}"
-    raise ValueError(msg)
-
-
 # --- the app -------------------------------------------------------------------------------
 
-_backends: list[Backend] = []
+_backends: list[OnThreads] = []
 _NO_STORE = {"cache-control": "no-store"}
 
 
@@ -884,15 +711,13 @@ async def read_person(request: Request[Any, Any, Any], person_id: uuid.UUID) -> 
     )
 
 
-async def _start() -> None:
-    backend = _backend()
-    await backend.start()
-    _backends.append(backend)
+def _start() -> None:
+    _backends.append(OnThreads(os.environ[DATABASE_URL_ENV]))
 
 
-async def _stop() -> None:
+def _stop() -> None:
     while _backends:
-        await _backends.pop().close()
+        _backends.pop().close()
 
 
 def app_factory() -> Litestar:
