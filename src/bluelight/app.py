@@ -11,11 +11,9 @@ from typing import Any
 from litestar import Litestar, Request, Router, get
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import File
 from litestar.static_files import create_static_files_router
-from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  # ships no types
 
 from bluelight import __version__
 from bluelight.audit import AuditWriter, TreeSigner
@@ -35,6 +33,7 @@ from bluelight.web.auth import (
     TokenAuthenticator,
     permission_guard,
 )
+from bluelight.web.docs import DocsRenderPlugin, docs_asset, warn_if_missing
 from bluelight.web.errors import EXCEPTION_HANDLERS
 from bluelight.web.justification import provide_disclosure_reason, provide_justification
 from bluelight.web.schemas import Health
@@ -42,7 +41,6 @@ from bluelight.web.text import refuse_nul
 
 log = logging.getLogger("bluelight")
 STATIC = Path(__file__).parent / "web" / "static"
-DOCS_ASSETS = "/api/docs-assets"
 
 
 def open_database(settings: Settings) -> Database:
@@ -185,13 +183,8 @@ def create_app(
         if database is None:
             db.dispose()
 
-    # The docs' assets are served from the package, never a CDN: forces run closed networks.
-    docs_assets = create_static_files_router(
-        path=DOCS_ASSETS, directories=[swagger_ui_path], opt=PUBLIC, include_in_schema=False
-    )
-
     app = Litestar(
-        route_handlers=[api, index, static, docs_assets],
+        route_handlers=[api, index, static, docs_asset],
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
@@ -224,18 +217,11 @@ def create_app(
                 }
             ),
             security=[{"BearerToken": []}],
-            render_plugins=[
-                SwaggerRenderPlugin(
-                    path="/",
-                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
-                    favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
-                )
-            ],
+            # Swagger UI from node_modules, served by Bluelight (forces run closed networks).
+            render_plugins=[DocsRenderPlugin()],
             openapi_router=Router(path="/api/docs", route_handlers=[], opt=PUBLIC),
         ),
-        on_startup=[start],
+        on_startup=[warn_if_missing, start],
         on_shutdown=[close],
         debug=False,
     )
