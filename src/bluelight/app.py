@@ -219,7 +219,9 @@ def create_app(
             security=[{"BearerToken": []}],
             # Swagger UI from node_modules, served by Bluelight (forces run closed networks).
             render_plugins=[DocsRenderPlugin()],
-            openapi_router=Router(path="/api/docs", route_handlers=[], opt=PUBLIC),
+            openapi_router=Router(
+                path="/api/docs", route_handlers=[], opt=PUBLIC, include_in_schema=False
+            ),
         ),
         on_startup=[warn_if_missing, start],
         on_shutdown=[close],

@@ -8,33 +8,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import msgspec
+from accessibility import assert_accessible
 from browser_session import SignIn, give_reason
 from playwright.sync_api import Page, Route, expect
+from seeding import ACTOR, seed, seed_person
 from sqlalchemy import select
 
 from bluelight.audit.models import AuditEntry
 from bluelight.db import Database
-from bluelight.identity import system_actor
 from bluelight.records.kinds import BY_NAME
-from bluelight.records.services import create_record, update_record
+from bluelight.records.services import update_record
 from bluelight.vocab import code_list
-
-ACTOR = system_actor("DEMO")
-
-
-def seed(db: Database, kind: str, /, **fields: Any) -> Any:
-    """Create one record of ``kind`` through the service, as the demo loader does."""
-    k = BY_NAME[kind]
-    return create_record(db, k, msgspec.convert(fields, k.create), actor=ACTOR)
-
-
-def seed_person(db: Database, family: str, given: str = "", **fields: Any) -> Any:
-    return seed(db, "person", names=[{"family_name": family, "given_names": given}], **fields)
 
 
 def search_persons(page: Page, family: str, given: str = "") -> None:
@@ -61,6 +48,7 @@ def test_signing_in_and_searching_a_family_name_shows_the_person(
     row = results.get_by_role("row", name=re.compile("OKAFOR, Chidi"))
     expect(row).to_contain_text("2 Apr 1988")
     expect(results).not_to_contain_text("Adaeze")
+    assert_accessible(page, "person results")
     # and the session token is held for this tab only, in no cookie, and nothing else of the
     # session is kept in the browser beyond the device id
     stored = page.evaluate(
@@ -72,7 +60,7 @@ def test_signing_in_and_searching_a_family_name_shows_the_person(
 
 
 def test_person_view_shows_labels_warning_markers_and_addresses(
-    page: Page, db: Database, sign_in: SignIn, tmp_path: Path
+    page: Page, db: Database, sign_in: SignIn
 ) -> None:
     # Given a described person with a firearms marker and a home address
     person = seed_person(
@@ -135,7 +123,7 @@ def test_person_view_shows_labels_warning_markers_and_addresses(
     expect(record.get_by_text("No other linked records.")).to_be_visible()
     expect(page.locator("#record").get_by_role("heading", level=2)).to_be_focused()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    page.screenshot(path=str(tmp_path / "person-view-390x844.png"))
+    assert_accessible(page, "person record")
 
     address.click()
     expect(page.locator("#record").get_by_role("heading", level=2)).to_have_text(
@@ -201,6 +189,7 @@ def test_vehicle_search_finds_a_mark_typed_with_spaces_and_lower_case(
     record = page.locator("#record")
     for text in ("Ford", "Focus", "Blue", "Hatchback"):
         expect(record).to_contain_text(text)
+    assert_accessible(page, "vehicle record")
 
     # and going back returns focus to the result that was opened
     page.get_by_role("link", name="Back to search").click()
@@ -245,6 +234,7 @@ def test_event_view_shows_type_offence_narrative_and_location(
     ):
         expect(record).to_contain_text(text)
     expect(record.get_by_role("link", name="The Old Bell, High Street, Nottingham")).to_be_visible()
+    assert_accessible(page, "event record")
 
 
 def test_history_shows_each_version_after_an_update(
@@ -277,6 +267,7 @@ def test_history_shows_each_version_after_an_update(
     expect(page.get_by_role("button", name="Hide history")).to_have_attribute(
         "aria-expanded", "true"
     )
+    assert_accessible(page, "record history")
 
 
 def test_load_more_continues_the_search_from_the_next_cursor(
@@ -422,6 +413,7 @@ def test_a_record_opened_without_a_reason_says_why_and_opens_once_one_is_given(
     expect(page.get_by_role("alert")).to_contain_text("This check needs a reason")
     expect(page.get_by_label("Reason", exact=True)).to_be_focused()
     expect(record).not_to_contain_text("Piotr")
+    assert_accessible(page, "record refused without a reason")
 
     # When they give one and try again
     give_reason(page)

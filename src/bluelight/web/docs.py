@@ -93,6 +93,7 @@ PAGE = """<!doctype html>
   <title>{title} API documentation</title>
   <link rel="icon" href="{assets}/favicon-32x32.png" type="image/png">
   <link rel="stylesheet" href="{assets}/swagger-ui.css">
+  <link rel="stylesheet" href="/static/css/api-docs.css">
   <script src="{assets}/swagger-ui-bundle.js"></script>
 </head>
 <body>
@@ -101,12 +102,15 @@ PAGE = """<!doctype html>
     window.ui = SwaggerUIBundle({{
       spec: {spec},
       dom_id: "#swagger-ui",
-      deepLinking: true,
+      // Deep links put a link inside each operation's expand button, which a screen reader
+      // and the keyboard meet as one control nested in another (axe: nested-interactive).
+      deepLinking: false,
       showExtensions: true,
       showCommonExtensions: true,
       presets: [SwaggerUIBundle.presets.apis],
     }});
   </script>
+  <script src="/static/js/api-docs.js"></script>
 </body>
 </html>
 """
@@ -128,6 +132,10 @@ class DocsRenderPlugin(SwaggerRenderPlugin):
         if missing:
             raise _unavailable(missing)
         # The spec sits inside a script element: "</" must not end it early.
+        # The one server, "/", is this page's own origin: Swagger UI would offer it in a
+        # drop-down with no label, which helps no one.
+        if openapi_schema.get("servers") == [{"url": "/"}]:
+            openapi_schema = {k: v for k, v in openapi_schema.items() if k != "servers"}
         spec = self.render_json(request, openapi_schema).decode().replace("</", "<\\/")
         title = html.escape(str(openapi_schema.get("info", {}).get("title", "API")))
         return PAGE.format(title=title, assets=DOCS_ASSETS, spec=spec).encode()
