@@ -12,13 +12,14 @@ from urllib.parse import quote
 
 import msgspec
 from accessibility import assert_accessible
-from browser_session import SignIn, give_reason
+from browser_session import SignIn, give_reason, make_account
 from playwright.sync_api import Page, Route, expect
 from seeding import ACTOR, seed, seed_person
 from sqlalchemy import select
 
 from bluelight.audit.models import AuditEntry
 from bluelight.db import Database
+from bluelight.identity.services import IdentityPolicy
 from bluelight.records.kinds import BY_NAME
 from bluelight.records.services import update_record
 from bluelight.vocab import code_list
@@ -324,26 +325,59 @@ def test_markup_in_a_record_is_shown_as_text(page: Page, db: Database, sign_in: 
     assert page.locator("main img, main b, main script").count() == 0
 
 
-def test_page_has_the_force_links_and_no_front_end_placeholders(page: Page) -> None:
-    # Given the page before sign-in
+def test_page_names_the_force_and_shows_the_public_no_developer_links(page: Page) -> None:
+    # Given the page before sign-in, as anyone who finds it sees it
     page.goto("/")
 
-    # Then it names itself and links the API documentation, and nothing that does not exist
+    # Then it names itself and the force, and links nothing that does not exist
     expect(page.get_by_role("heading", level=1)).to_have_text("Bluelight — back office")
-    expect(page.get_by_role("link", name="API docs")).to_have_attribute("href", "/api/docs")
-    expect(page.get_by_role("link", name="OpenAPI")).to_have_attribute(
-        "href", "/api/v1/openapi.json"
-    )
     hrefs = page.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert not [h for h in hrefs if h.startswith(("/officer", "/control", "/public"))]
     expect(page.get_by_role("contentinfo")).to_contain_text("Bluelight")
     expect(page.locator("#force")).to_have_text("Force: DEMO")
     assert page.evaluate("document.documentElement.dataset.ready") == "true"
+    # and no developer links: the sign-in screen is for the force's people, not integrators
+    expect(page.get_by_role("link", name="API docs")).to_have_count(0)
+    expect(page.get_by_role("link", name="OpenAPI")).to_have_count(0)
+    expect(page.get_by_role("navigation", name="Developer links")).to_be_hidden()
     # and every static file it uses is served by Bluelight itself
     for path in ("/static/js/app.js", "/static/css/site.css", "/static/favicon.svg"):
         response = page.request.get(path)
         assert response.ok, path
     assert "javascript" in page.request.get("/static/js/api.js").headers["content-type"]
+
+
+def test_developer_links_show_only_to_users_whose_work_is_done_through_the_api(
+    page: Page, db: Database, sign_in: SignIn, policy: IdentityPolicy
+) -> None:
+    # Given an officer and an agency administrator
+    officer = make_account(db, policy, "test.officer", ("officer",))
+    admin = make_account(db, policy, "test.admin", ("agency_admin",))
+    docs = page.get_by_role("link", name="API docs")
+    openapi = page.get_by_role("link", name="OpenAPI")
+
+    # When the officer signs in
+    sign_in(page, officer)
+
+    # Then the header shows them no developer links
+    expect(page.get_by_text("Signed in as Test Officer")).to_be_visible()
+    expect(docs).to_have_count(0)
+    expect(openapi).to_have_count(0)
+
+    # When the administrator signs in instead (they manage accounts, code mappings and imports
+    # through the API)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, admin, reason=False)
+
+    # Then the API documentation and the OpenAPI document are linked from the header
+    expect(docs).to_have_attribute("href", "/api/docs")
+    expect(openapi).to_have_attribute("href", "/api/v1/openapi.json")
+    expect(docs).to_be_visible()
+
+    # and gone again once they sign out
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Username")).to_be_focused()
+    expect(docs).to_have_count(0)
 
 
 def test_a_person_check_asks_for_a_reason_and_sends_it_to_the_audit_trail(

@@ -11,6 +11,16 @@ import { forget } from "./vocab.js";
 const $ = (id) => document.getElementById(id);
 let lastOpened = null;
 
+// The developer links (the API documentation and the OpenAPI document) are for those whose
+// work is done through the API rather than this page: administrators (accounts, devices, code
+// mappings, imports) and auditors (exports, proofs). Officers and the public never see them.
+const DEVELOPER_PERMISSIONS = new Set([
+  "identity:user:write",
+  "vocab:mapping:write",
+  "records:any:import",
+  "audit:trail:read",
+]);
+
 const SESSION_ENDED = {
   TOKEN_EXPIRED: "Your session timed out. Sign in again to carry on.",
   TOKEN_REVOKED: "Your session has ended. Sign in again to carry on.",
@@ -69,7 +79,10 @@ const ui = {
 function showWorkspace(open) {
   $("workspace").hidden = !open;
   $("session").hidden = !open;
-  if (!open) $("who").textContent = "";
+  if (!open) {
+    $("who").textContent = "";
+    $("dev-links").hidden = true;
+  }
 }
 
 /** Forget the session and everything it showed, and return to step one of signing in. */
@@ -102,6 +115,7 @@ async function describeUser() {
     const me = await auth.me();
     const u = me.user;
     $("who").textContent = `Signed in as ${u.display_name} (${u.username}), ${u.agency}`;
+    $("dev-links").hidden = !(me.permissions || []).some((p) => DEVELOPER_PERMISSIONS.has(p));
   } catch (err) {
     ui.fail(err);
   }
