@@ -1,7 +1,7 @@
 // The back office page: the session, messages, the progress indicator, and which view shows.
 
 import { ApiError, auth, health, onBusy, token, wipeStorage } from "./api.js";
-import { initReason, loadReasons, refused, resetReason } from "./reason.js";
+import { fold as foldReason, initReason, loadReasons, refused, resetReason } from "./reason.js";
 import { closeRecord, showRecord } from "./records.js";
 import { route } from "./kinds.js";
 import { focusResult, initSearch, resetSearch } from "./search.js";
@@ -46,6 +46,10 @@ const ui = {
     const box = $("message");
     box.classList.add("message--error");
     box.textContent = text;
+  },
+  /** A record is on screen: the reason it was opened for folds away to one line. */
+  recordShown() {
+    foldReason();
   },
   /** Show an API failure; a refused session sends the user back to sign in. */
   fail(err) {

@@ -14,6 +14,8 @@ const MAX_TEXT = 500;
 
 const select = () => document.getElementById("reason-code");
 const textField = () => document.getElementById("reason-text");
+const full = () => document.getElementById("reason-full");
+const summary = () => document.getElementById("reason-summary");
 
 /** The reason as the form holds it now: {code, text}, or null when none is chosen. */
 export function current() {
@@ -31,6 +33,7 @@ export function current() {
 export function given(ui) {
   const code = select().value;
   const text = textField().value.trim();
+  if (!code || !text) unfold();
   if (!code) {
     select().setAttribute("aria-invalid", "true");
     ui.error("Choose the reason for this check before searching persons or vehicles.");
@@ -50,6 +53,7 @@ export function given(ui) {
 
 /** Mark the reason as missing after the server refused a check (REASON_REQUIRED). */
 export function refused() {
+  unfold();
   const missing = select().value ? textField() : select();
   missing.setAttribute("aria-invalid", "true");
   missing.focus();
@@ -65,9 +69,30 @@ export async function loadReasons() {
   replace(select(), h("option", { value: "" }, "Choose a reason"), options);
 }
 
+/**
+ * Fold the reason to one line ("Reason: … Change") once it is complete, so that on a phone
+ * the record it was given for (its warning markers first) fills the screen.
+ */
+export function fold() {
+  const given = current();
+  if (!given?.text) return;
+  const chosen = select().selectedOptions[0]?.textContent || given.code;
+  document.getElementById("reason-said").textContent = `${chosen} — ${given.text}`;
+  full().hidden = true;
+  summary().hidden = false;
+}
+
+/** Show the whole reason form again; with `focus`, put focus on the choice of reason. */
+export function unfold({ focus = false } = {}) {
+  full().hidden = false;
+  summary().hidden = true;
+  if (focus) select().focus();
+}
+
 /** Start sending the form's reason with record requests. */
 export function initReason() {
   useReason(current);
+  document.getElementById("reason-change").addEventListener("click", () => unfold({ focus: true }));
   for (const field of [select(), textField()]) {
     field.addEventListener("input", () => field.removeAttribute("aria-invalid"));
   }
@@ -75,6 +100,7 @@ export function initReason() {
 
 /** Forget the reason (on sign-out). */
 export function resetReason() {
+  unfold();
   document.getElementById("reason-form").reset();
   replace(select(), h("option", { value: "" }, "Choose a reason"));
   select().removeAttribute("aria-invalid");
