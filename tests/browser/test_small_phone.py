@@ -91,3 +91,57 @@ def test_on_a_small_phone_the_reason_folds_away_and_the_warning_markers_show_at_
     expect(page.get_by_label("Reason", exact=True)).to_be_focused()
     expect(page.get_by_label("Details")).to_have_value("Crime ref 26/1234")
     expect(summary).to_be_hidden()
+
+
+def test_on_a_small_phone_two_people_of_one_name_are_told_apart_in_the_results(
+    page: Page, db: Database, sign_in: SignIn
+) -> None:
+    # Given two men called John Smith, born apart and living apart, one of them marked
+    older = seed_person(db, "Smith", "John", date_of_birth=date(1961, 7, 14))
+    younger = seed_person(db, "Smith", "John", date_of_birth=date(1994, 2, 3))
+    seed(
+        db,
+        "marker",
+        subject_type="person",
+        subject_id=younger.id,
+        marker="DA",
+        review_date=datetime.now(UTC).date() + timedelta(days=30),
+    )
+    for person, street in ((older, "Abbey Road"), (younger, "Mansfield Road")):
+        home = seed(db, "location", premises="3", street=street, town="Nottingham")
+        seed(
+            db,
+            "link",
+            link_type="resides-at",
+            from_type="person",
+            from_id=person.id,
+            to_type="location",
+            to_id=home.id,
+        )
+
+    # When an officer on a small phone searches the name
+    page.set_viewport_size(SMALL_PHONE)
+    sign_in(page)
+    page.get_by_label("Family name").fill("Smith")
+    page.get_by_label("Given names").fill("John")
+    page.get_by_role("button", name="Search persons").click()
+    expect(page.locator("#results")).to_contain_text("2 persons found.")
+
+    # Then each result shows, on screen and labelled, what tells the two apart: the date of
+    # birth, the warnings and the address
+    for born, warning, street in (
+        ("14 Jul 1961", "None", "3 Abbey Road"),
+        ("3 Feb 1994", "Domestic abuse", "3 Mansfield Road"),
+    ):
+        result = page.get_by_role("row", name=re.compile(re.escape(born)))
+        expect(result.get_by_role("link", name="SMITH, John")).to_be_visible()
+        for label, value in (("Born", born), ("Warnings", warning), ("Address", street)):
+            cell = result.get_by_role("cell", name=re.compile(re.escape(value)))
+            expect(cell).to_be_visible()
+            expect(cell.get_by_text(label, exact=True)).to_be_visible()
+            box = cell.bounding_box()
+            assert box is not None
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= SMALL_PHONE["width"], (label, box)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page, "person results, two of one name")

@@ -18,11 +18,13 @@ const FILTERS = {
 /** Searches that are checks on a person or a vehicle, which need a reason. */
 const CHECKS = new Set(["persons", "vehicles"]);
 
+// On a phone each result is a card showing every column: the date of birth and the address
+// are what tell two people of one name apart.
 const COLUMNS = {
-  persons: { head: ["Name", "Born", "Warnings", "Address"], narrow: [3] },
-  vehicles: { head: ["Registration", "Make and model", "Colour", "Body type"], narrow: [3] },
-  events: { head: ["Reference", "Type", "Occurred", "Offence"], narrow: [3] },
-  locations: { head: ["Address", "Type", "Warnings"], narrow: [] },
+  persons: { head: ["Name", "Born", "Warnings", "Address"] },
+  vehicles: { head: ["Registration", "Make and model", "Colour", "Body type"] },
+  events: { head: ["Reference", "Type", "Occurred", "Offence"] },
+  locations: { head: ["Address", "Type", "Warnings"] },
 };
 
 let ui;
@@ -41,6 +43,11 @@ function markerTags(markers) {
   );
 }
 
+/** A cell with nothing recorded, said in words rather than left blank. */
+function unknown(text = "Not recorded") {
+  return h("span", { class: "muted" }, text);
+}
+
 function born(p) {
   if (p.date_of_birth) return fmt.day(p.date_of_birth);
   if (p.age_min !== null && p.age_max !== null) return `Aged ${p.age_min}–${p.age_max}`;
@@ -52,18 +59,23 @@ function cells(path, r) {
   const link = h("a", { href: href(path, r.id), "data-id": r.id }, titleOf(path, r));
   switch (path) {
     case "persons":
-      return [link, born(r), markerTags(r.markers), r.addresses?.[0]?.summary || ""];
+      return [link, born(r), markerTags(r.markers), r.addresses?.[0]?.summary || unknown()];
     case "vehicles":
       return [
         link,
-        [label("vehicle-make", r.make), r.model].filter(Boolean).join(" "),
-        label("vehicle-colour", r.colour) || "",
-        label("vehicle-body-type", r.body_type) || "",
+        [label("vehicle-make", r.make), r.model].filter(Boolean).join(" ") || unknown(),
+        label("vehicle-colour", r.colour) || unknown(),
+        label("vehicle-body-type", r.body_type) || unknown(),
       ];
     case "events":
-      return [link, label("incident-type", r.incident_type), fmt.moment(r.occurred_from), label("offence", r.offence) || ""];
+      return [
+        link,
+        label("incident-type", r.incident_type),
+        fmt.moment(r.occurred_from),
+        label("offence", r.offence) || unknown("None"),
+      ];
     case "locations":
-      return [link, label("location-type", r.location_type) || "", markerTags(r.markers)];
+      return [link, label("location-type", r.location_type) || unknown(), markerTags(r.markers)];
     default:
       return [link];
   }
@@ -94,7 +106,7 @@ function render() {
           caption: caption(path, filters),
           head: COLUMNS[path].head,
           rows: items.map((r) => cells(path, r)),
-          narrow: COLUMNS[path].narrow,
+          cards: true,
         })
       : null,
   );
