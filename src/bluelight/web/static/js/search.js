@@ -9,10 +9,18 @@ import { label, need } from "./vocab.js";
 
 /** What each search form sends, and how its filters read in a caption. */
 const FILTERS = {
-  persons: { family_name: "family name", given_names: "given names" },
+  persons: { family_name: "family name", given_names: "given names", date_of_birth: "date of birth" },
   vehicles: { vrm: "registration mark" },
   events: { reference: "reference" },
   locations: { postcode: "postcode" },
+};
+
+/** The filters of which a search needs at least one (a given name alone finds too many). */
+const NEEDS = {
+  persons: ["family_name", "date_of_birth"],
+  vehicles: ["vrm"],
+  events: ["reference"],
+  locations: ["postcode"],
 };
 
 /** Searches that are checks on a person or a vehicle, which need a reason. */
@@ -84,7 +92,7 @@ function cells(path, r) {
 function caption(path, filters) {
   const said = Object.entries(filters)
     .filter(([, v]) => v)
-    .map(([k, v]) => `${FILTERS[path][k]} “${v}”`)
+    .map(([k, v]) => (k === "date_of_birth" ? `${FILTERS[path][k]} ${fmt.day(v)}` : `${FILTERS[path][k]} “${v}”`))
     .join(", ");
   const many = KINDS[path].many;
   return `${many[0].toUpperCase()}${many.slice(1)} matching ${said}`;
@@ -167,20 +175,31 @@ function submitted(event) {
   const path = form.dataset.kind;
   // A person or vehicle check is refused without a reason: ask for it before sending.
   if (CHECKS.has(path) && !given(ui)) return;
+  for (const field of form.querySelectorAll("input")) field.removeAttribute("aria-invalid");
   const filters = {};
   for (const name of Object.keys(FILTERS[path])) {
     const value = form.elements[name].value.trim();
     if (value) filters[name] = value;
   }
-  const required = form.querySelector("[required]");
-  if (!filters[required.name]) {
-    required.setAttribute("aria-invalid", "true");
-    ui.error(`Enter a ${FILTERS[path][required.name]} to search by.`);
-    required.focus();
-    return;
+  if (filters.date_of_birth) {
+    const iso = fmt.dayTyped(filters.date_of_birth);
+    const field = form.elements.date_of_birth;
+    if (!iso) return refuse(field, "Enter the date of birth as day, month and year, for example 27/3/1988.");
+    if (fmt.isFuture(iso)) return refuse(field, "The date of birth is in the future: check it and try again.");
+    filters.date_of_birth = iso;
   }
-  required.removeAttribute("aria-invalid");
+  const needed = NEEDS[path];
+  if (!needed.some((name) => filters[name])) {
+    const wanted = needed.map((name) => FILTERS[path][name]).join(" or a ");
+    return refuse(form.elements[needed[0]], `Enter a ${wanted} to search by.`);
+  }
   search(path, filters);
+}
+
+function refuse(field, text) {
+  field.setAttribute("aria-invalid", "true");
+  ui.error(text);
+  field.focus();
 }
 
 /**
