@@ -145,3 +145,31 @@ def test_on_a_small_phone_two_people_of_one_name_are_told_apart_in_the_results(
             assert box["x"] + box["width"] <= SMALL_PHONE["width"], (label, box)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert_accessible(page, "person results, two of one name")
+
+
+def test_on_a_small_phone_the_results_come_into_view_after_a_search(
+    page: Page, db: Database, sign_in: SignIn, policy: IdentityPolicy
+) -> None:
+    # Given a person on record, and an officer on a small phone
+    seed_person(db, "Nowak", "Anna", date_of_birth=date(1990, 5, 17))
+    officer = make_account(db, policy, "test.officer", ("officer",))
+    page.set_viewport_size(SMALL_PHONE)
+    sign_in(page, officer)
+
+    # When they type the name and press Enter (Go, on a phone's keyboard) in the field, at the
+    # top of the form that fills the screen, so the results start below it
+    page.get_by_label("Family name").fill("Nowak")
+    page.get_by_label("Family name").press("Enter")
+
+    # Then the reason, used, folds to one line, and the results are brought into view, with
+    # focus on how many were found (so a phone's keyboard closes and a screen reader says it)
+    summary = page.locator("#results .results__summary")
+    expect(summary).to_have_text("1 person found.")
+    expect(page.locator("#reason-summary")).to_be_visible()
+    expect(summary).to_be_focused()
+    first = page.get_by_role("row", name=re.compile("NOWAK, Anna"))
+    for shown in (summary, first):
+        assert shown.evaluate(
+            "el => { const r = el.getBoundingClientRect();"
+            " return r.top >= 0 && r.bottom <= window.innerHeight; }"
+        ), "the results are off screen"

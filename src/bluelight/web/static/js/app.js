@@ -47,8 +47,8 @@ const ui = {
     box.classList.add("message--error");
     box.textContent = text;
   },
-  /** A record is on screen: the reason it was opened for folds away to one line. */
-  recordShown() {
+  /** A check was made with the reason given: it folds away to one line. */
+  reasonUsed() {
     foldReason();
   },
   /** Show an API failure; a refused session sends the user back to sign in. */

@@ -437,9 +437,9 @@ function backLink() {
 
 /**
  * Show record `id` of `path` in the record panel, with focus on its title, and tell
- * `ui.recordShown()` once it is on screen.
+ * `ui.reasonUsed()` once it is on screen.
  * @param {{status(text: string): void, fail(err: any): void, clear(): void,
- *   recordShown(): void}} ui
+ *   reasonUsed(): void}} ui
  */
 export async function showRecord(path, id, ui) {
   const mine = ++viewSeq;
@@ -474,7 +474,7 @@ export async function showRecord(path, id, ui) {
     );
     ui.clear();
     // Before the focus moves, so the title is reached without scrolling past the fold.
-    ui.recordShown();
+    ui.reasonUsed();
     panel.querySelector("#record-title").focus();
     showLinks(path, record, linked, mine, ui).finally(() => linked.removeAttribute("aria-busy"));
   } catch (err) {

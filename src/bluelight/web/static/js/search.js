@@ -136,11 +136,29 @@ async function search(path, filters) {
     if (mine !== searchSeq) return; // a newer search has started
     current = { path, filters, cursor: page.next_cursor, items: page.items };
     ui.status(render());
+    if (CHECKS.has(path)) ui.reasonUsed();
+    reveal();
   } catch (err) {
     if (mine === searchSeq) ui.fail(err);
   } finally {
     resultsEl().removeAttribute("aria-busy");
   }
+}
+
+/**
+ * Where the form fills the screen (a phone), the results start below it: bring the count and
+ * the first result into view, with focus on the count, so that a phone's keyboard closes and
+ * a screen reader reads it. Where they are in view already, focus stays in the form.
+ */
+function reveal() {
+  const summary = resultsEl().querySelector(".results__summary");
+  if (!summary) return;
+  const first = resultsEl().querySelector("tbody tr") || summary;
+  const top = summary.getBoundingClientRect().top;
+  if (top >= 0 && first.getBoundingClientRect().bottom <= window.innerHeight) return;
+  summary.tabIndex = -1;
+  summary.scrollIntoView({ block: "start" });
+  summary.focus({ preventScroll: true });
 }
 
 async function loadMore() {
@@ -204,7 +222,8 @@ function refuse(field, text) {
 
 /**
  * Wire up the search forms.
- * @param {{clear(): void, status(text: string): void, error(text: string): void, fail(err: any): void}} callbacks
+ * @param {{clear(): void, status(text: string): void, error(text: string): void, fail(err: any): void,
+ *   reasonUsed(): void}} callbacks
  */
 export function initSearch(callbacks) {
   ui = callbacks;
