@@ -29,7 +29,11 @@ def open_vehicle_holding(page: Page, sign_in: SignIn, db: Database, pattern: str
     page.get_by_role("button", name="Search vehicles").click()
     expect(page.get_by_role("link", name="AB12 CDE")).to_be_visible()
     held: list[Route] = []
-    page.route(pattern, lambda route: held.append(route))
+
+    def hold(route: Route) -> None:  # Playwright routes to a function, not a bound builtin
+        held.append(route)
+
+    page.route(pattern, hold)
     page.get_by_role("link", name="AB12 CDE").click()
     return held
 
