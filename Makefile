@@ -6,11 +6,24 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: run test setup lint browser bench clean
+.PHONY: run test setup npm lint browser bench clean
 
-setup:
+setup: npm
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
+
+# Browser libraries (Swagger UI for /api/docs, axe-core for the tests), at the exact versions in
+# package-lock.json; installed again only when package.json or the lock changed since the last
+# install (a copy of both is kept in node_modules to compare with).
+NPM_STAMP := node_modules/.bluelight-installed
+npm:
+	@cat package.json package-lock.json | cmp -s - $(NPM_STAMP) || { \
+	  command -v npm >/dev/null 2>&1 || { \
+	    echo "make: npm is missing. Bluelight serves browser libraries installed with npm:" >&2; \
+	    echo "      install Node.js 20 or later with npm (Debian: apt-get install nodejs npm), then run make again." >&2; \
+	    exit 1; }; \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null && \
+	  cat package.json package-lock.json > $(NPM_STAMP); }
 
 run: setup
 	$(UV) run --frozen bluelight demo --size small
@@ -32,4 +45,4 @@ bench: setup
 	$(UV) run --frozen python benchmarks/http_read.py
 
 clean:
-	rm -rf .venv var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv var node_modules .pytest_cache .mypy_cache .ruff_cache

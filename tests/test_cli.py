@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from litestar.testing import TestClient
@@ -280,3 +280,86 @@ def test_the_server_refuses_production_while_demo_users_exist(
 
     with pytest.raises(DemoSecretsError):
         create_app(production, database=db)
+
+
+# --- where the server is, as the command line says it ---------------------------------------
+
+
+class FakeServer:
+    """granian's Server, noting where it was asked to listen instead of serving."""
+
+    started: ClassVar[list[tuple[str, int]]] = []
+
+    def __init__(self, *_target: str, address: str, port: int, **_options: Any) -> None:
+        self.where = (address, port)
+
+    def serve(self) -> None:
+        FakeServer.started.append(self.where)
+
+
+@pytest.fixture
+def fake_server(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    import granian.server
+
+    FakeServer.started = []
+    monkeypatch.setattr(granian.server, "Server", FakeServer)
+    return FakeServer.started
+
+
+def last_line(output: str) -> str:
+    """The last thing said, on one line (Rich wraps at the terminal's width)."""
+    paragraphs = [p for p in output.split("\n\n") if p.strip()]
+    return " ".join(paragraphs[-1].split())
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:9123/"),
+        ("::1", "http://[::1]:9123/"),
+        ("fd00::5", "http://[fd00::5]:9123/"),
+        ("0.0.0.0", "http://127.0.0.1:9123/"),  # noqa: S104  (the wildcard is the case under test)
+        ("::", "http://[::1]:9123/"),
+        ("bluelight.internal", "http://bluelight.internal:9123/"),
+    ],
+)
+def test_serve_names_the_address_it_listens_on(
+    sqlite_env: str,
+    fake_server: list[tuple[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+    host: str,
+    url: str,
+) -> None:
+    monkeypatch.setenv("BLUELIGHT_HOST", host)
+    monkeypatch.setenv("BLUELIGHT_PORT", "9123")
+    get_settings.cache_clear()
+
+    result = runner.invoke(app, ["serve"])
+
+    assert result.exit_code == 0, result.output
+    assert fake_server == [(host, 9123)]
+    said = " ".join(result.output.split())
+    assert url in said
+    if host in {"0.0.0.0", "::"}:  # noqa: S104  (same)
+        assert f"listening on {host}, every interface" in said
+
+
+def test_demo_ends_by_naming_the_address_the_server_uses(
+    demo_env: Settings, fake_server: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLUELIGHT_HOST", "::1")
+    monkeypatch.setenv("BLUELIGHT_PORT", "9124")
+    get_settings.cache_clear()
+
+    served = runner.invoke(app, ["demo", "--size", "tiny"])
+    loaded = runner.invoke(app, ["demo", "--size", "tiny", "--no-serve"])
+
+    assert served.exit_code == 0, served.output
+    assert fake_server == [("::1", 9124)]
+    said = " ".join(served.output.split())
+    assert re.findall(r"Sign in at (\S+)", said) == ["http://[::1]:9124/"]
+    assert re.findall(r"Bluelight at (\S+)", said) == ["http://[::1]:9124/"]
+    # and without serving, the last line says the same address, and how to start the server
+    assert loaded.exit_code == 0, loaded.output
+    assert "http://[::1]:9124/" in last_line(loaded.output)
+    assert "bluelight serve" in last_line(loaded.output)

@@ -10,11 +10,9 @@ from typing import Any
 from litestar import Litestar, Request, Router, get
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import File
 from litestar.static_files import create_static_files_router
-from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  # ships no types
 
 from bluelight import __version__
 from bluelight.audit import AuditWriter, TreeSigner
@@ -37,6 +35,7 @@ from bluelight.web.auth import (
     TokenAuthenticator,
     permission_guard,
 )
+from bluelight.web.docs import DocsRenderPlugin, docs_asset, warn_if_missing
 from bluelight.web.errors import EXCEPTION_HANDLERS
 from bluelight.web.justification import provide_disclosure_reason, provide_justification
 from bluelight.web.refusals import audit_refusal
@@ -45,7 +44,6 @@ from bluelight.web.text import refuse_nul
 
 log = logging.getLogger("bluelight")
 STATIC = Path(__file__).parent / "web" / "static"
-DOCS_ASSETS = "/api/docs-assets"
 
 
 def _always(value: object) -> Provide:
@@ -78,16 +76,11 @@ def openapi_config() -> OpenAPIConfig:
             }
         ),
         security=[{"BearerToken": []}],
-        render_plugins=[
-            SwaggerRenderPlugin(
-                path="/",
-                js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-                css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-                standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
-                favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
-            )
-        ],
-        openapi_router=Router(path="/api/docs", route_handlers=[], opt=PUBLIC),
+        # Swagger UI from node_modules, served by Bluelight (forces run closed networks).
+        render_plugins=[DocsRenderPlugin()],
+        openapi_router=Router(
+            path="/api/docs", route_handlers=[], opt=PUBLIC, include_in_schema=False
+        ),
     )
 
 
@@ -175,13 +168,8 @@ def create_app(
         if database is None:
             runtime.close()
 
-    # The docs' assets are served from the package, never a CDN: forces run closed networks.
-    docs_assets = create_static_files_router(
-        path=DOCS_ASSETS, directories=[swagger_ui_path], opt=PUBLIC, include_in_schema=False
-    )
-
     app = Litestar(
-        route_handlers=[api, index, static, docs_assets],
+        route_handlers=[api, index, static, docs_asset],
         dependencies={
             "db": _always(db),
             "actor": Provide(provide_actor, sync_to_thread=False),
@@ -202,7 +190,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
-        on_startup=[start],
+        on_startup=[warn_if_missing, start],
         on_shutdown=[close],
         debug=False,
     )

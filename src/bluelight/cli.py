@@ -7,11 +7,12 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bluelight.audit.cli import audit_app, grant_app_role
 from bluelight.db import DurabilityError
 from bluelight.identity.cli import agencies_app, devices_app, users_app
-from bluelight.settings import get_settings
+from bluelight.settings import Settings, get_settings
 from bluelight.vocab.cli import vocab_app
 
 app = typer.Typer(
@@ -43,6 +44,13 @@ def db_upgrade(revision: str = typer.Argument("head", help="Revision to reach.")
     engine.dispose()
 
 
+def where(settings: Settings) -> str:
+    """The server's address as the server will use it, for people to open (as Rich markup: an
+    IPv6 address in brackets must not read as a style)."""
+    everywhere = f" (listening on {settings.host}, every interface)"
+    return escape(settings.url + (everywhere if settings.every_interface else ""))
+
+
 def serve_app() -> None:
     """Serve the application with granian, refusing settings that could lose writes."""
     from granian.constants import Interfaces
@@ -56,9 +64,7 @@ def serve_app() -> None:
     except DurabilityError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    console.print(
-        f"[bold]Bluelight[/] at http://{settings.host}:{settings.port}/  (API docs: /api/docs)"
-    )
+    console.print(f"[bold]Bluelight[/] at {where(settings)}  (API docs: /api/docs)")
     Server(
         "bluelight.app:app_factory",
         address=settings.host,
@@ -93,9 +99,12 @@ def demo(
     settings = get_settings()
     console.print()
     console.print(sign_in_table(loaded.sign_ins, utcnow()))
+    start = (
+        "Start the server with [bold]bluelight serve[/], then sign in" if no_serve else "Sign in"
+    )
     console.print(
-        f"Sign in at [cyan]http://{settings.host}:{settings.port}/[/] with a username, its "
-        "password and the code from the authenticator app (or the code shown above)."
+        f"{start} at [cyan]{where(settings)}[/] with a username, its password and the code "
+        "from the authenticator app (or the code shown above)."
     )
     if not no_serve:
         serve_app()

@@ -56,6 +56,20 @@ class Settings(BaseSettings):
         return self.env is Environment.PRODUCTION
 
     @property
+    def every_interface(self) -> bool:
+        """Whether ``host`` is a wildcard: the server listens on every interface."""
+        return self.host in {"0.0.0.0", "::", ""}  # noqa: S104  (a question, not a binding)
+
+    @property
+    def url(self) -> str:
+        """Where a browser on this machine reaches the server: ``host`` and ``port``, an IPv6
+        address in brackets, and a wildcard host through the loopback of its family."""
+        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)  # noqa: S104  (same)
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+    @property
     def keys_dir(self) -> Path:
         """Where the audit signing key and the secret-sealing key live (mode 0600)."""
         return self.data_dir / "keys"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accessibility import assert_accessible
 from playwright.sync_api import Page, Request, expect
 
 
@@ -26,3 +27,13 @@ def test_api_docs_render_from_bluelights_own_files(page: Page, server: str) -> N
     assert all(url.startswith(server) for url in requested), [
         u for u in requested if not u.startswith(server)
     ]
+    assert_accessible(page, "API docs")
+
+    # When an operation is opened from the keyboard
+    summary = page.locator("#operations-Persons-list_persons .opblock-summary-control")
+    summary.focus()
+    page.keyboard.press("Enter")
+
+    # Then its parameters show, and the page is still accessible
+    expect(page.get_by_text("family_name").first).to_be_visible()
+    assert_accessible(page, "API docs, an operation open")

@@ -8,35 +8,21 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import msgspec
-from browser_session import SignIn, give_reason
+from accessibility import assert_accessible
+from browser_session import SignIn, give_reason, make_account
 from playwright.sync_api import Page, Route, expect
+from seeding import ACTOR, WHY, seed, seed_person
 from sqlalchemy import select
 
-from bluelight.audit import Justification
 from bluelight.audit.models import AuditEntry
 from bluelight.db import Database
-from bluelight.identity import system_actor
+from bluelight.identity.services import IdentityPolicy
 from bluelight.records.kinds import BY_NAME
-from bluelight.records.services import create_record, update_record
+from bluelight.records.services import update_record
 from bluelight.vocab import code_list
-
-ACTOR = system_actor("DEMO")
-WHY = Justification("DATA-QUALITY", "loading the test force")
-
-
-def seed(db: Database, kind: str, /, **fields: Any) -> Any:
-    """Create one record of ``kind`` through the service, as the demo loader does."""
-    k = BY_NAME[kind]
-    return create_record(db, k, msgspec.convert(fields, k.create), actor=ACTOR, why=WHY)
-
-
-def seed_person(db: Database, family: str, given: str = "", **fields: Any) -> Any:
-    return seed(db, "person", names=[{"family_name": family, "given_names": given}], **fields)
 
 
 def search_persons(page: Page, family: str, given: str = "") -> None:
@@ -63,6 +49,7 @@ def test_signing_in_and_searching_a_family_name_shows_the_person(
     row = results.get_by_role("row", name=re.compile("OKAFOR, Chidi"))
     expect(row).to_contain_text("2 Apr 1988")
     expect(results).not_to_contain_text("Adaeze")
+    assert_accessible(page, "person results")
     # and the session token is held for this tab only, in no cookie, and nothing else of the
     # session is kept in the browser beyond the device id
     stored = page.evaluate(
@@ -74,7 +61,7 @@ def test_signing_in_and_searching_a_family_name_shows_the_person(
 
 
 def test_person_view_shows_labels_warning_markers_and_addresses(
-    page: Page, db: Database, sign_in: SignIn, tmp_path: Path
+    page: Page, db: Database, sign_in: SignIn
 ) -> None:
     # Given a described person with a firearms marker and a home address
     person = seed_person(
@@ -137,7 +124,7 @@ def test_person_view_shows_labels_warning_markers_and_addresses(
     expect(record.get_by_text("No other linked records.")).to_be_visible()
     expect(page.locator("#record").get_by_role("heading", level=2)).to_be_focused()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    page.screenshot(path=str(tmp_path / "person-view-390x844.png"))
+    assert_accessible(page, "person record")
 
     address.click()
     expect(page.locator("#record").get_by_role("heading", level=2)).to_have_text(
@@ -203,6 +190,7 @@ def test_vehicle_search_finds_a_mark_typed_with_spaces_and_lower_case(
     record = page.locator("#record")
     for text in ("Ford", "Focus", "Blue", "Hatchback"):
         expect(record).to_contain_text(text)
+    assert_accessible(page, "vehicle record")
 
     # and going back returns focus to the result that was opened
     page.get_by_role("link", name="Back to search").click()
@@ -247,6 +235,7 @@ def test_event_view_shows_type_offence_narrative_and_location(
     ):
         expect(record).to_contain_text(text)
     expect(record.get_by_role("link", name="The Old Bell, High Street, Nottingham")).to_be_visible()
+    assert_accessible(page, "event record")
 
 
 def test_history_shows_each_version_after_an_update(
@@ -280,6 +269,7 @@ def test_history_shows_each_version_after_an_update(
     expect(page.get_by_role("button", name="Hide history")).to_have_attribute(
         "aria-expanded", "true"
     )
+    assert_accessible(page, "record history")
 
 
 def test_load_more_continues_the_search_from_the_next_cursor(
@@ -336,26 +326,59 @@ def test_markup_in_a_record_is_shown_as_text(page: Page, db: Database, sign_in: 
     assert page.locator("main img, main b, main script").count() == 0
 
 
-def test_page_has_the_force_links_and_no_front_end_placeholders(page: Page) -> None:
-    # Given the page before sign-in
+def test_page_names_the_force_and_shows_the_public_no_developer_links(page: Page) -> None:
+    # Given the page before sign-in, as anyone who finds it sees it
     page.goto("/")
 
-    # Then it names itself and links the API documentation, and nothing that does not exist
+    # Then it names itself and the force, and links nothing that does not exist
     expect(page.get_by_role("heading", level=1)).to_have_text("Bluelight — back office")
-    expect(page.get_by_role("link", name="API docs")).to_have_attribute("href", "/api/docs")
-    expect(page.get_by_role("link", name="OpenAPI")).to_have_attribute(
-        "href", "/api/v1/openapi.json"
-    )
     hrefs = page.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert not [h for h in hrefs if h.startswith(("/officer", "/control", "/public"))]
     expect(page.get_by_role("contentinfo")).to_contain_text("Bluelight")
     expect(page.locator("#force")).to_have_text("Force: DEMO")
     assert page.evaluate("document.documentElement.dataset.ready") == "true"
+    # and no developer links: the sign-in screen is for the force's people, not integrators
+    expect(page.get_by_role("link", name="API docs")).to_have_count(0)
+    expect(page.get_by_role("link", name="OpenAPI")).to_have_count(0)
+    expect(page.get_by_role("navigation", name="Developer links")).to_be_hidden()
     # and every static file it uses is served by Bluelight itself
     for path in ("/static/js/app.js", "/static/css/site.css", "/static/favicon.svg"):
         response = page.request.get(path)
         assert response.ok, path
     assert "javascript" in page.request.get("/static/js/api.js").headers["content-type"]
+
+
+def test_developer_links_show_only_to_users_whose_work_is_done_through_the_api(
+    page: Page, db: Database, sign_in: SignIn, policy: IdentityPolicy
+) -> None:
+    # Given an officer and an agency administrator
+    officer = make_account(db, policy, "test.officer", ("officer",))
+    admin = make_account(db, policy, "test.admin", ("agency_admin",))
+    docs = page.get_by_role("link", name="API docs")
+    openapi = page.get_by_role("link", name="OpenAPI")
+
+    # When the officer signs in
+    sign_in(page, officer)
+
+    # Then the header shows them no developer links
+    expect(page.get_by_text("Signed in as Test Officer")).to_be_visible()
+    expect(docs).to_have_count(0)
+    expect(openapi).to_have_count(0)
+
+    # When the administrator signs in instead (they manage accounts, code mappings and imports
+    # through the API)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, admin, reason=False)
+
+    # Then the API documentation and the OpenAPI document are linked from the header
+    expect(docs).to_have_attribute("href", "/api/docs")
+    expect(openapi).to_have_attribute("href", "/api/v1/openapi.json")
+    expect(docs).to_be_visible()
+
+    # and gone again once they sign out
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Username")).to_be_focused()
+    expect(docs).to_have_count(0)
 
 
 def test_a_person_check_asks_for_a_reason_and_sends_it_to_the_audit_trail(
@@ -425,6 +448,7 @@ def test_a_record_opened_without_a_reason_says_why_and_opens_once_one_is_given(
     expect(page.get_by_role("alert")).to_contain_text("This check needs a reason")
     expect(page.get_by_label("Reason", exact=True)).to_be_focused()
     expect(record).not_to_contain_text("Piotr")
+    assert_accessible(page, "record refused without a reason")
 
     # When they give one and try again
     give_reason(page)

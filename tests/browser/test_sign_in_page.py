@@ -10,6 +10,7 @@ import uuid
 
 import httpx
 import msgspec
+from accessibility import assert_accessible
 from browser_session import CODE_FIELD, Account, Phone, SignIn
 from playwright.sync_api import Page, expect
 
@@ -44,6 +45,7 @@ def test_first_sign_in_enrols_the_authenticator_and_later_ones_need_a_fresh_code
     password = page.get_by_label("Password")
     expect(username).to_have_attribute("autocomplete", "username")
     expect(password).to_have_attribute("autocomplete", "current-password")
+    assert_accessible(page, "sign-in")
 
     # When they give username and password (from the keyboard)
     username.fill(account.username)
@@ -71,6 +73,7 @@ def test_first_sign_in_enrols_the_authenticator_and_later_ones_need_a_fresh_code
     # (a recovery code cannot stand in for a factor being set up)
     expect(page.get_by_role("button", name="Use a recovery code instead")).to_be_hidden()
     assert fits(page)
+    assert_accessible(page, "enrolment")
 
     # When they type the code their new authenticator shows
     phone.secrets[account.username] = secret
@@ -84,11 +87,13 @@ def test_first_sign_in_enrols_the_authenticator_and_later_ones_need_a_fresh_code
     expect(codes).to_have_count(10)
     assert all(RECOVERY_CODE.match(c) for c in codes.all_inner_texts())
     assert fits(page)
+    assert_accessible(page, "recovery codes")
     # and "Continue" needs the confirmation that they are saved
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("Confirm that you have saved")
     expect(page.get_by_label("I have saved these recovery codes")).to_be_focused()
     assert page.evaluate("sessionStorage.length") == 0
+    assert_accessible(page, "recovery codes not confirmed")
     page.get_by_label("I have saved these recovery codes").check()
     page.get_by_role("button", name="Continue").click()
 
@@ -99,6 +104,7 @@ def test_first_sign_in_enrols_the_authenticator_and_later_ones_need_a_fresh_code
     expect(page.get_by_role("heading", name="Search records")).to_be_visible()
     expect(page.locator("#recovery-codes li")).to_have_count(0)
     assert fits(page)
+    assert_accessible(page, "search")
     # and the token is kept for this tab only; the browser keeps nothing but its device id,
     # which the server registered as this user's device
     token = page.evaluate("sessionStorage.getItem('bluelight.token')")
@@ -197,6 +203,7 @@ def test_a_wrong_password_is_refused_in_words_like_an_unknown_user(
     expect(page.get_by_label("Password")).to_have_value("")
     expect(page.get_by_label(CODE_FIELD)).to_be_hidden()
     assert page.evaluate("sessionStorage.length") == 0
+    assert_accessible(page, "sign-in refused")
 
     # When someone tries a username that does not exist, the answer is the same
     page.get_by_label("Username").fill("no.such.user")

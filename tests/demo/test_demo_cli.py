@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from bluelight.cli import app
 from bluelight.db import Database
 from bluelight.demo import generator
+from bluelight.demo.cli import sign_in_table
 from bluelight.demo.generator import SizeSpec
+from bluelight.demo.users import DEMO_USERS, DemoSignIn, demo_totp_secret
 from bluelight.records.models import Event
 from bluelight.settings import get_settings
 
@@ -67,3 +73,40 @@ def test_demo_without_reset_over_a_loaded_force_says_why_it_stops(
     result = runner.invoke(app, [*args, "--no-reset"])
     assert result.exit_code == 2
     assert "reset" in result.output
+
+
+# --- the sign-in table, on any terminal ------------------------------------------------------
+
+SIGN_INS = [
+    DemoSignIn(
+        u.username, str(u.role), u.agency or "DEMO", u.password, demo_totp_secret(1, u.username)
+    )
+    for u in DEMO_USERS
+]
+AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def rendered(width: int) -> list[str]:
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    console.print(sign_in_table(SIGN_INS, AT))
+    return console.export_text().splitlines()
+
+
+@pytest.mark.parametrize("width", [80, 100, 200])
+def test_every_column_of_the_sign_in_table_reads_whole_on_the_terminal(width: int) -> None:
+    lines = rendered(width)
+
+    assert max(len(line) for line in lines) <= width
+    # Each user's lines run from the one naming them to the next user's.
+    starts = [next(i for i, line in enumerate(lines) if s.username in line) for s in SIGN_INS]
+    ends = [*starts[1:], len(lines)]
+    for s, start, end in zip(SIGN_INS, starts, ends, strict=True):
+        block = lines[start:end]
+        # The password, secret and code each stand whole on one line
+        for value in (s.password, s.totp_secret, s.code(AT)):
+            assert any(value in line for line in block), (width, s.username, value)
+        # and so do the role and the agency, apart from the username and password that hold
+        # the same words
+        rest = "\n".join(block).replace(s.username, "").replace(s.password, "")
+        for value in (s.role, s.agency):
+            assert re.search(rf"(?<![\w.]){re.escape(value)}(?![\w.])", rest), (width, value)

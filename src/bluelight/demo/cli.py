@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -88,31 +89,76 @@ class DemoLoad:
     shared: int
 
 
-def sign_in_table(sign_ins: list[DemoSignIn], at: datetime) -> Table:
-    """The demo's sign-ins with each user's current code, as a Rich table."""
-    table = Table(
-        title="Demo sign-ins (development only: these passwords and secrets are published)",
-        title_justify="left",
-        caption="Add the TOTP secret to an authenticator app (time-based, 6 digits, 30 s), "
-        "or type the code shown, which changes every 30 seconds.",
-        caption_justify="left",
-    )
-    # The password wraps at its spaces; the secret is one word, kept whole until the terminal is
-    # too narrow for anything else, and then folded rather than cut short.
-    table.add_column("username", no_wrap=True)
-    table.add_column("role", overflow="fold")
-    table.add_column("agency", no_wrap=True)
-    table.add_column("password", overflow="fold")
-    table.add_column("TOTP secret", no_wrap=True, overflow="fold")
-    table.add_column("code now", no_wrap=True)
-    for s in sign_ins:
-        table.add_row(
-            *(
-                Text(v)
-                for v in (s.username, s.role, s.agency, s.password, s.totp_secret, s.code(at))
-            )
+SIGN_IN_TITLE = "Demo sign-ins (development only: these passwords and secrets are published)"
+SIGN_IN_CAPTION = (
+    "Add the TOTP secret to an authenticator app (time-based, 6 digits, 30 s), "
+    "or type the code shown, which changes every 30 seconds."
+)
+
+
+class SignInTable:
+    """The demo's sign-ins with each user's current code: one row a user where the terminal is
+    wide enough for all six columns, else each user on two lines (username over role and
+    agency, password over TOTP secret), which fits 80 columns with every value whole."""
+
+    def __init__(self, sign_ins: list[DemoSignIn], at: datetime) -> None:
+        self.sign_ins = sign_ins
+        self.at = at
+
+    def wide(self) -> Table:
+        table = Table(
+            title=SIGN_IN_TITLE,
+            title_justify="left",
+            caption=SIGN_IN_CAPTION,
+            caption_justify="left",
         )
-    return table
+        for name in ("username", "role", "agency", "password", "TOTP secret", "code now"):
+            table.add_column(name, no_wrap=True)
+        for s in self.sign_ins:
+            table.add_row(
+                *(
+                    Text(v)
+                    for v in (
+                        s.username,
+                        s.role,
+                        s.agency,
+                        s.password,
+                        s.totp_secret,
+                        s.code(self.at),
+                    )
+                )
+            )
+        return table
+
+    def stacked(self) -> Table:
+        table = Table(
+            title=SIGN_IN_TITLE,
+            title_justify="left",
+            caption=SIGN_IN_CAPTION,
+            caption_justify="left",
+            show_lines=True,
+        )
+        # Below ~68 columns the secret folds rather than being cut short.
+        table.add_column("username\nrole, agency", no_wrap=True)
+        table.add_column("password\nTOTP secret", overflow="fold")
+        table.add_column("code\nnow", no_wrap=True)
+        for s in self.sign_ins:
+            table.add_row(
+                Text(f"{s.username}\n{s.role}, {s.agency}"),
+                Text(f"{s.password}\n{s.totp_secret}"),
+                Text(s.code(self.at)),
+            )
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        wide = self.wide()
+        needed = Measurement.get(console, options.update(width=10_000), wide).maximum
+        yield wide if needed <= options.max_width else self.stacked()
+
+
+def sign_in_table(sign_ins: list[DemoSignIn], at: datetime) -> SignInTable:
+    """The demo's sign-ins with each user's current code, laid out for the terminal's width."""
+    return SignInTable(sign_ins, at)
 
 
 def load_demo(

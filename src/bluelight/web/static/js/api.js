@@ -114,11 +114,14 @@ export function useReason(source) {
 
 function reasonHeaders() {
   const given = reasonSource();
-  if (!given?.code) return {};
-  const headers = { "X-Bluelight-Reason": given.code };
+  // A reason is a code and its words, both: half of one is not sent (the server would refuse
+  // it even for a read that needs none).
+  if (!given?.code || !given.text) return {};
   // Headers are ASCII: free text travels percent-encoded, and the server decodes it.
-  if (given.text) headers["X-Bluelight-Reason-Text"] = encodeURIComponent(given.text);
-  return headers;
+  return {
+    "X-Bluelight-Reason": given.code,
+    "X-Bluelight-Reason-Text": encodeURIComponent(given.text),
+  };
 }
 
 let running = 0;

@@ -1,7 +1,7 @@
 // The back office page: the session, messages, the progress indicator, and which view shows.
 
 import { ApiError, auth, health, onBusy, token, wipeStorage } from "./api.js";
-import { initReason, loadReasons, refused, resetReason } from "./reason.js";
+import { fold as foldReason, initReason, loadReasons, refused, resetReason } from "./reason.js";
 import { closeRecord, showRecord } from "./records.js";
 import { route } from "./kinds.js";
 import { focusResult, initSearch, resetSearch } from "./search.js";
@@ -10,6 +10,16 @@ import { forget } from "./vocab.js";
 
 const $ = (id) => document.getElementById(id);
 let lastOpened = null;
+
+// The developer links (the API documentation and the OpenAPI document) are for those whose
+// work is done through the API rather than this page: administrators (accounts, devices, code
+// mappings, imports) and auditors (exports, proofs). Officers and the public never see them.
+const DEVELOPER_PERMISSIONS = new Set([
+  "identity:user:write",
+  "vocab:mapping:write",
+  "records:any:import",
+  "audit:trail:read",
+]);
 
 const SESSION_ENDED = {
   TOKEN_EXPIRED: "Your session timed out. Sign in again to carry on.",
@@ -36,6 +46,10 @@ const ui = {
     const box = $("message");
     box.classList.add("message--error");
     box.textContent = text;
+  },
+  /** A check was made with the reason given: it folds away to one line. */
+  reasonUsed() {
+    foldReason();
   },
   /** Show an API failure; a refused session sends the user back to sign in. */
   fail(err) {
@@ -69,7 +83,10 @@ const ui = {
 function showWorkspace(open) {
   $("workspace").hidden = !open;
   $("session").hidden = !open;
-  if (!open) $("who").textContent = "";
+  if (!open) {
+    $("who").textContent = "";
+    $("dev-links").hidden = true;
+  }
 }
 
 /** Forget the session and everything it showed, and return to step one of signing in. */
@@ -102,6 +119,7 @@ async function describeUser() {
     const me = await auth.me();
     const u = me.user;
     $("who").textContent = `Signed in as ${u.display_name} (${u.username}), ${u.agency}`;
+    $("dev-links").hidden = !(me.permissions || []).some((p) => DEVELOPER_PERMISSIONS.has(p));
   } catch (err) {
     ui.fail(err);
   }

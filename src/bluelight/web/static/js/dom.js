@@ -62,27 +62,43 @@ export function facts(pairs, cls = "facts") {
 /**
  * A table with a caption, header cells and rows of cells (each a node or text).
  * @param {{caption: string, captionHidden?: boolean, head: string[], rows: any[][],
- *   narrow?: number[]}} spec  `narrow` lists columns hidden on small screens.
+ *   narrow?: number[], cards?: boolean}} spec  `narrow` lists columns hidden on small screens;
+ *   `cards` shows each row on small screens as a card, every cell under its column's name.
  */
-export function table({ caption, captionHidden = false, head, rows, narrow = [] }) {
+export function table({ caption, captionHidden = false, head, rows, narrow = [], cards = false }) {
   const hide = (i) => (narrow.includes(i) ? "wide-only" : null);
+  // A card drops the table's display, which would drop its meaning in some browsers: explicit
+  // roles keep rows, cells and their headers for screen readers at every width.
+  const role = (name) => (cards ? name : null);
+  const labelled = (i, cell) =>
+    cards ? [h("span", { class: "cell-label", "aria-hidden": "true" }, head[i]), cell] : cell;
   return h(
     "div",
     { class: "table-wrap" },
     h(
       "table",
-      {},
+      { class: cards ? "table--cards" : null, role: role("table") },
       h("caption", { class: captionHidden ? "visually-hidden" : null }, caption),
-      h("thead", {}, h("tr", {}, head.map((text, i) => h("th", { scope: "col", class: hide(i) }, text)))),
+      h(
+        "thead",
+        { role: role("rowgroup") },
+        h(
+          "tr",
+          { role: role("row") },
+          head.map((text, i) => h("th", { scope: "col", class: hide(i), role: role("columnheader") }, text)),
+        ),
+      ),
       h(
         "tbody",
-        {},
+        { role: role("rowgroup") },
         rows.map((cells) =>
           h(
             "tr",
-            {},
+            { role: role("row") },
             cells.map((cell, i) =>
-              i === 0 ? h("th", { scope: "row", class: hide(i) }, cell) : h("td", { class: hide(i) }, cell),
+              i === 0
+                ? h("th", { scope: "row", class: hide(i), role: role("rowheader") }, cell)
+                : h("td", { class: hide(i), role: role("cell") }, labelled(i, cell)),
             ),
           ),
         ),

@@ -23,6 +23,24 @@ export function day(text) {
   return d ? DAY.format(d) : text || null;
 }
 
+/**
+ * A date typed by a person, day first as in the UK ("2/4/1988", "02.04.1988", "2 4 1988",
+ * "02041988"), or as ISO ("1988-04-02"), as ISO; null when it is not a day that exists.
+ */
+export function dayTyped(text) {
+  const s = String(text || "").trim();
+  let parts;
+  if (/^\d{8}$/.test(s)) parts = [s.slice(0, 2), s.slice(2, 4), s.slice(4)];
+  else parts = s.split(/[\s./-]+/);
+  if (parts.length !== 3 || !parts.every((p) => /^\d+$/.test(p))) return null;
+  const [d, m, y] = parts[0].length === 4 ? [parts[2], parts[1], parts[0]] : parts;
+  if (y.length !== 4 || d.length > 2 || m.length > 2) return null;
+  const iso = `${y}-${m.padStart(2, "0")}-${d.padStart(2, "0")}`;
+  const date = parseDay(iso);
+  // Date.UTC rolls 31 February over into March: a day that exists reads back the same.
+  return date && date.toISOString().slice(0, 10) === iso ? iso : null;
+}
+
 /** A moment ("2026-03-12T21:05:00Z") in UK time: "12 Mar 2026, 21:05 GMT". */
 export function moment(text) {
   if (!text) return null;
@@ -48,6 +66,13 @@ export function isPast(text, today = new Date()) {
   if (!d) return false;
   const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
   return d.getTime() < start;
+}
+
+/** Whether a calendar date is after today. */
+export function isFuture(text, today = new Date()) {
+  const d = parseDay(text);
+  if (!d) return false;
+  return d.getTime() > Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
 }
 
 /** A name the way police records print it: "SMITH, John Paul". */

@@ -11,9 +11,13 @@ import { need, list } from "./vocab.js";
 
 const LIST = "access-reason";
 const MAX_TEXT = 500;
+// The server keeps no reason shorter than this: it would say nothing to an auditor.
+const MIN_TEXT = 3;
 
 const select = () => document.getElementById("reason-code");
 const textField = () => document.getElementById("reason-text");
+const full = () => document.getElementById("reason-full");
+const summary = () => document.getElementById("reason-summary");
 
 /** The reason as the form holds it now: {code, text}, or null when none is chosen. */
 export function current() {
@@ -31,13 +35,15 @@ export function current() {
 export function given(ui) {
   const code = select().value;
   const text = textField().value.trim();
+  const tooShort = Array.from(text).length < MIN_TEXT;
+  if (!code || tooShort) unfold();
   if (!code) {
     select().setAttribute("aria-invalid", "true");
     ui.error("Choose the reason for this check before searching persons or vehicles.");
     select().focus();
     return false;
   }
-  if (!text) {
+  if (tooShort) {
     textField().setAttribute("aria-invalid", "true");
     ui.error("Describe the reason for this check, for example the incident or crime reference.");
     textField().focus();
@@ -50,6 +56,7 @@ export function given(ui) {
 
 /** Mark the reason as missing after the server refused a check (REASON_REQUIRED). */
 export function refused() {
+  unfold();
   const missing = select().value ? textField() : select();
   missing.setAttribute("aria-invalid", "true");
   missing.focus();
@@ -65,9 +72,30 @@ export async function loadReasons() {
   replace(select(), h("option", { value: "" }, "Choose a reason"), options);
 }
 
+/**
+ * Fold the reason to one line ("Reason: … Change") once it is complete, so that on a phone
+ * the record it was given for (its warning markers first) fills the screen.
+ */
+export function fold() {
+  const given = current();
+  if (!given?.text) return;
+  const chosen = select().selectedOptions[0]?.textContent || given.code;
+  document.getElementById("reason-said").textContent = `${chosen} — ${given.text}`;
+  full().hidden = true;
+  summary().hidden = false;
+}
+
+/** Show the whole reason form again; with `focus`, put focus on the choice of reason. */
+export function unfold({ focus = false } = {}) {
+  full().hidden = false;
+  summary().hidden = true;
+  if (focus) select().focus();
+}
+
 /** Start sending the form's reason with record requests. */
 export function initReason() {
   useReason(current);
+  document.getElementById("reason-change").addEventListener("click", () => unfold({ focus: true }));
   for (const field of [select(), textField()]) {
     field.addEventListener("input", () => field.removeAttribute("aria-invalid"));
   }
@@ -75,6 +103,7 @@ export function initReason() {
 
 /** Forget the reason (on sign-out). */
 export function resetReason() {
+  unfold();
   document.getElementById("reason-form").reset();
   replace(select(), h("option", { value: "" }, "Choose a reason"));
   select().removeAttribute("aria-invalid");

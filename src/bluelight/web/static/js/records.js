@@ -436,8 +436,10 @@ function backLink() {
 }
 
 /**
- * Show record `id` of `path` in the record panel, with focus on its title.
- * @param {{status(text: string): void, fail(err: any): void, clear(): void}} ui
+ * Show record `id` of `path` in the record panel, with focus on its title, and tell
+ * `ui.reasonUsed()` once it is on screen.
+ * @param {{status(text: string): void, fail(err: any): void, clear(): void,
+ *   reasonUsed(): void}} ui
  */
 export async function showRecord(path, id, ui) {
   const mine = ++viewSeq;
@@ -471,6 +473,8 @@ export async function showRecord(path, id, ui) {
       historyControl(path, record.id, ui),
     );
     ui.clear();
+    // Before the focus moves, so the title is reached without scrolling past the fold.
+    ui.reasonUsed();
     panel.querySelector("#record-title").focus();
     showLinks(path, record, linked, mine, ui).finally(() => linked.removeAttribute("aria-busy"));
   } catch (err) {

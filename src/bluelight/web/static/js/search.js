@@ -9,20 +9,30 @@ import { label, need } from "./vocab.js";
 
 /** What each search form sends, and how its filters read in a caption. */
 const FILTERS = {
-  persons: { family_name: "family name", given_names: "given names" },
+  persons: { family_name: "family name", given_names: "given names", date_of_birth: "date of birth" },
   vehicles: { vrm: "registration mark" },
   events: { reference: "reference" },
   locations: { postcode: "postcode" },
 };
 
+/** The filters of which a search needs at least one (a given name alone finds too many). */
+const NEEDS = {
+  persons: ["family_name", "date_of_birth"],
+  vehicles: ["vrm"],
+  events: ["reference"],
+  locations: ["postcode"],
+};
+
 /** Searches that are checks on a person or a vehicle, which need a reason. */
 const CHECKS = new Set(["persons", "vehicles"]);
 
+// On a phone each result is a card showing every column: the date of birth and the address
+// are what tell two people of one name apart.
 const COLUMNS = {
-  persons: { head: ["Name", "Born", "Warnings", "Address"], narrow: [3] },
-  vehicles: { head: ["Registration", "Make and model", "Colour", "Body type"], narrow: [3] },
-  events: { head: ["Reference", "Type", "Occurred", "Offence"], narrow: [3] },
-  locations: { head: ["Address", "Type", "Warnings"], narrow: [] },
+  persons: { head: ["Name", "Born", "Warnings", "Address"] },
+  vehicles: { head: ["Registration", "Make and model", "Colour", "Body type"] },
+  events: { head: ["Reference", "Type", "Occurred", "Offence"] },
+  locations: { head: ["Address", "Type", "Warnings"] },
 };
 
 let ui;
@@ -41,6 +51,11 @@ function markerTags(markers) {
   );
 }
 
+/** A cell with nothing recorded, said in words rather than left blank. */
+function unknown(text = "Not recorded") {
+  return h("span", { class: "muted" }, text);
+}
+
 function born(p) {
   if (p.date_of_birth) return fmt.day(p.date_of_birth);
   if (p.age_min !== null && p.age_max !== null) return `Aged ${p.age_min}–${p.age_max}`;
@@ -52,18 +67,23 @@ function cells(path, r) {
   const link = h("a", { href: href(path, r.id), "data-id": r.id }, titleOf(path, r));
   switch (path) {
     case "persons":
-      return [link, born(r), markerTags(r.markers), r.addresses?.[0]?.summary || ""];
+      return [link, born(r), markerTags(r.markers), r.addresses?.[0]?.summary || unknown()];
     case "vehicles":
       return [
         link,
-        [label("vehicle-make", r.make), r.model].filter(Boolean).join(" "),
-        label("vehicle-colour", r.colour) || "",
-        label("vehicle-body-type", r.body_type) || "",
+        [label("vehicle-make", r.make), r.model].filter(Boolean).join(" ") || unknown(),
+        label("vehicle-colour", r.colour) || unknown(),
+        label("vehicle-body-type", r.body_type) || unknown(),
       ];
     case "events":
-      return [link, label("incident-type", r.incident_type), fmt.moment(r.occurred_from), label("offence", r.offence) || ""];
+      return [
+        link,
+        label("incident-type", r.incident_type),
+        fmt.moment(r.occurred_from),
+        label("offence", r.offence) || unknown("None"),
+      ];
     case "locations":
-      return [link, label("location-type", r.location_type) || "", markerTags(r.markers)];
+      return [link, label("location-type", r.location_type) || unknown(), markerTags(r.markers)];
     default:
       return [link];
   }
@@ -72,7 +92,7 @@ function cells(path, r) {
 function caption(path, filters) {
   const said = Object.entries(filters)
     .filter(([, v]) => v)
-    .map(([k, v]) => `${FILTERS[path][k]} “${v}”`)
+    .map(([k, v]) => (k === "date_of_birth" ? `${FILTERS[path][k]} ${fmt.day(v)}` : `${FILTERS[path][k]} “${v}”`))
     .join(", ");
   const many = KINDS[path].many;
   return `${many[0].toUpperCase()}${many.slice(1)} matching ${said}`;
@@ -94,7 +114,7 @@ function render() {
           caption: caption(path, filters),
           head: COLUMNS[path].head,
           rows: items.map((r) => cells(path, r)),
-          narrow: COLUMNS[path].narrow,
+          cards: true,
         })
       : null,
   );
@@ -116,11 +136,29 @@ async function search(path, filters) {
     if (mine !== searchSeq) return; // a newer search has started
     current = { path, filters, cursor: page.next_cursor, items: page.items };
     ui.status(render());
+    if (CHECKS.has(path)) ui.reasonUsed();
+    reveal();
   } catch (err) {
     if (mine === searchSeq) ui.fail(err);
   } finally {
     resultsEl().removeAttribute("aria-busy");
   }
+}
+
+/**
+ * Where the form fills the screen (a phone), the results start below it: bring the count and
+ * the first result into view, with focus on the count, so that a phone's keyboard closes and
+ * a screen reader reads it. Where they are in view already, focus stays in the form.
+ */
+function reveal() {
+  const summary = resultsEl().querySelector(".results__summary");
+  if (!summary) return;
+  const first = resultsEl().querySelector("tbody tr") || summary;
+  const top = summary.getBoundingClientRect().top;
+  if (top >= 0 && first.getBoundingClientRect().bottom <= window.innerHeight) return;
+  summary.tabIndex = -1;
+  summary.scrollIntoView({ block: "start" });
+  summary.focus({ preventScroll: true });
 }
 
 async function loadMore() {
@@ -155,25 +193,37 @@ function submitted(event) {
   const path = form.dataset.kind;
   // A person or vehicle check is refused without a reason: ask for it before sending.
   if (CHECKS.has(path) && !given(ui)) return;
+  for (const field of form.querySelectorAll("input")) field.removeAttribute("aria-invalid");
   const filters = {};
   for (const name of Object.keys(FILTERS[path])) {
     const value = form.elements[name].value.trim();
     if (value) filters[name] = value;
   }
-  const required = form.querySelector("[required]");
-  if (!filters[required.name]) {
-    required.setAttribute("aria-invalid", "true");
-    ui.error(`Enter a ${FILTERS[path][required.name]} to search by.`);
-    required.focus();
-    return;
+  if (filters.date_of_birth) {
+    const iso = fmt.dayTyped(filters.date_of_birth);
+    const field = form.elements.date_of_birth;
+    if (!iso) return refuse(field, "Enter the date of birth as day, month and year, for example 27/3/1988.");
+    if (fmt.isFuture(iso)) return refuse(field, "The date of birth is in the future: check it and try again.");
+    filters.date_of_birth = iso;
   }
-  required.removeAttribute("aria-invalid");
+  const needed = NEEDS[path];
+  if (!needed.some((name) => filters[name])) {
+    const wanted = needed.map((name) => FILTERS[path][name]).join(" or a ");
+    return refuse(form.elements[needed[0]], `Enter a ${wanted} to search by.`);
+  }
   search(path, filters);
+}
+
+function refuse(field, text) {
+  field.setAttribute("aria-invalid", "true");
+  ui.error(text);
+  field.focus();
 }
 
 /**
  * Wire up the search forms.
- * @param {{clear(): void, status(text: string): void, error(text: string): void, fail(err: any): void}} callbacks
+ * @param {{clear(): void, status(text: string): void, error(text: string): void, fail(err: any): void,
+ *   reasonUsed(): void}} callbacks
  */
 export function initSearch(callbacks) {
   ui = callbacks;
