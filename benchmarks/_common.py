@@ -548,11 +548,11 @@ def create_bench_user(url: str, data_dir: Path, *, roles: Sequence[str] = ("offi
     kept database never holds a user whose second factor this run does not know."""
     import msgspec
 
-    from bluelight.app import identity_policy
     from bluelight.db import Database, make_engine
     from bluelight.identity import services as identity
     from bluelight.identity import system_actor
     from bluelight.identity.errors import IdentityError
+    from bluelight.identity.policy import identity_policy
     from bluelight.identity.schemas import AgencyCreate, UserCreate
 
     settings = bench_settings(url, data_dir)

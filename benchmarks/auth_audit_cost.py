@@ -150,7 +150,8 @@ class NoAuditWriter(AuditWriter):
 def _variant_app(*, real_auth: bool, real_audit: bool) -> Litestar:
     """``bluelight.app.create_app`` from the environment's settings, with the fixed officer
     and/or the dropping writer in place of the real parts."""
-    from bluelight.app import create_app, open_database
+    from bluelight.app import create_app
+    from bluelight.runtime import open_database
     from bluelight.settings import get_settings
 
     settings = get_settings()
@@ -521,10 +522,11 @@ def _in_process(
     call at a time, each audit write waits for its own commit; in the server, reads that
     arrive together share one (``audit, group of 32`` shows that case).
     """
-    from bluelight.app import identity_policy
     from bluelight.audit import Action, Justification, draft
+    from bluelight.audit.door import Door
     from bluelight.audit.services import record
     from bluelight.db import Database, make_engine
+    from bluelight.identity.policy import identity_policy
     from bluelight.identity.services import authenticate
     from bluelight.kernel import new_id, utcnow
     from bluelight.records import queries
@@ -553,7 +555,7 @@ def _in_process(
 
     def read_alone() -> None:
         for i in range(n):
-            queries.get_record(db, dropping, PERSON, ids[i % len(ids)], actor=actor, why=why)
+            queries.get_record(Door(dropping), db, PERSON, ids[i % len(ids)], actor=actor, why=why)
 
     def auth_alone() -> None:
         for _ in range(n):
@@ -576,7 +578,7 @@ def _in_process(
     def both() -> None:
         for i in range(n):
             who = authenticate(db, policy, token)
-            queries.get_record(db, writer, PERSON, ids[i % len(ids)], actor=who, why=why)
+            queries.get_record(Door(writer), db, PERSON, ids[i % len(ids)], actor=who, why=why)
 
     parts = [
         Part("get_record, audit dropped (the read alone)", read_alone, n, [], []),

@@ -6,7 +6,7 @@ dependency injection, no OpenAPI, no ORM, no SQLAlchemy):
 
 1. ``Authorization: Bearer <token>``: the token's SHA-256 (as ``kernel.crypto.token_digest``)
    looked up with its session, device, user and agency in one statement (as
-   ``identity.services._SESSION_QUERY``); a missing, revoked or expired session, a disabled
+   ``identity.services.sessions._session_query``); a missing, revoked or expired session, a disabled
    user or a revoked device is refused (401), a user without the person-read permission
    (403). A session last used more than a minute ago is touched, as Bluelight does.
 2. ``X-Bluelight-Reason`` (a code of the national access-reason list) and its text: a person
@@ -68,7 +68,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import re
 import sqlite3
@@ -78,7 +77,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -97,13 +95,13 @@ def _rules() -> tuple[frozenset[str], dict[str, dict[str, str | None]], frozense
     """Bluelight's rules as plain values, read once at start-up: the roles that may read a
     person, the classifications each clearance sees (padded with NULL, which matches none, so
     every statement has the same parameters), and the active access-reason codes."""
-    import bluelight
+    from bluelight.audit.reasons import access_reason_list
     from bluelight.identity.rules import (
         CLASSIFICATION_ORDER,
         ROLE_PERMISSIONS,
-        Permission,
         classifications_up_to,
     )
+    from bluelight.kernel.permissions import Permission
 
     roles = frozenset(str(r) for r, p in ROLE_PERMISSIONS.items() if Permission.PERSON_READ in p)
     cleared: dict[str, dict[str, str | None]] = {}
@@ -112,8 +110,7 @@ def _rules() -> tuple[frozenset[str], dict[str, dict[str, str | None]], frozense
         cleared[str(c)] = {
             f"c{i}": str(x) if x in seen else None for i, x in enumerate(CLASSIFICATION_ORDER)
         }
-    path = Path(bluelight.__file__).parent / "vocab" / "data" / "access-reason.json"
-    entries = json.loads(path.read_text(encoding="utf-8"))["entries"]
+    entries = access_reason_list()["entries"]
     return roles, cleared, frozenset(e["code"] for e in entries if e["status"] == "active")
 
 

@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  (one straight 
     sys.path.insert(0, str(BENCH))
     from bluelight.app import create_app
     from bluelight.audit import Justification
+    from bluelight.audit.door import Door
     from bluelight.db import Database, make_engine
     from bluelight.identity.services import authenticate
     from bluelight.records import queries
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  (one straight 
 
     def run_query() -> None:
         for i in range(n):
-            queries.get_record(db, writer, PERSON, ids[i % len(ids)], actor=actor, why=why)
+            queries.get_record(Door(writer), db, PERSON, ids[i % len(ids)], actor=actor, why=why)
 
     costs: dict[str, list[float]] = {"ours": [], "bare": [], "query": []}
     try:

@@ -25,16 +25,12 @@ from bluelight.identity.policy import identity_policy
 from bluelight.identity.queries import demo_users_present
 from bluelight.identity.routes import identity_routers
 from bluelight.kernel.permissions import PUBLIC
+from bluelight.records.reader import RecordReader
 from bluelight.records.routes import record_routers
 from bluelight.runtime import Runtime
 from bluelight.settings import Settings, get_settings
 from bluelight.vocab.routes import vocab_router
-from bluelight.web.auth import (
-    Authenticator,
-    BearerAuthentication,
-    TokenAuthenticator,
-    permission_guard,
-)
+from bluelight.web.auth import AccessMiddleware, Authenticator, TokenAuthenticator
 from bluelight.web.docs import DocsRenderPlugin, docs_asset, warn_if_missing
 from bluelight.web.errors import EXCEPTION_HANDLERS
 from bluelight.web.justification import provide_disclosure_reason, provide_justification
@@ -179,14 +175,9 @@ def create_app(
             "why": Provide(provide_justification),
             "disclosure_reason": Provide(provide_disclosure_reason),
         },
-        guards=[permission_guard],
         after_exception=[audit_refusal],
         before_request=refuse_nul,
-        middleware=[
-            lambda app: BearerAuthentication(
-                app, authenticator=auth, exclude_from_auth_key="exclude_from_auth"
-            )
-        ],
+        middleware=[lambda app: AccessMiddleware(app, auth)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
@@ -196,6 +187,7 @@ def create_app(
     )
     app.state.audit_writer = writer
     app.state.door = door
+    app.state.reader = RecordReader(db)
     app.state.identity_policy = policy
     app.state.database = db
     app.state.tree_signer = signer

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import (
     JSON,
     Connection,
@@ -124,6 +125,12 @@ def _install_sqlite_hooks(engine: Engine, synchronous: str) -> None:
             connection.connection.driver_connection.execute(f"BEGIN {mode}")
 
 
+def _decode_json(text: str | bytes) -> Any:
+    """JSON columns read back with msgspec: every record read decodes several (names, marks,
+    identifiers), and msgspec does it several times faster than the standard library."""
+    return msgspec.json.decode(text)
+
+
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Engine:
     """An engine for ``url`` with Bluelight's connection settings.
 
@@ -133,12 +140,21 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20)
+        engine = create_engine(
+            url, echo=echo, pool_size=20, max_overflow=20, json_deserializer=_decode_json
+        )
         _install_sqlite_hooks(engine, sqlite_synchronous)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_size=20,
+        max_overflow=20,
+        pool_pre_ping=True,
+        json_deserializer=_decode_json,
+    )
 
 
 def durability_problems(engine: Engine) -> list[str]:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import multiprocessing
 import time
 import uuid
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -27,6 +29,30 @@ def test_new_ids_do_not_repeat() -> None:
     ids = {new_id() for _ in range(10_000)}
 
     assert len(ids) == 10_000
+
+
+RANDOM_BITS = (1 << 62) - 1 | ((1 << 12) - 1) << 64
+
+
+def _child_ids(queue: Any) -> None:
+    queue.put([new_id().int & RANDOM_BITS for _ in range(50)])
+
+
+def test_a_forked_worker_never_repeats_its_parents_random_bits() -> None:
+    # Given a parent that has drawn ids (so it holds random bytes not yet used)
+    new_id()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+
+    # When a worker forked from it draws ids, and so does the parent
+    worker = context.Process(target=_child_ids, args=(queue,))
+    worker.start()
+    child = queue.get(timeout=30)
+    worker.join(timeout=30)
+    parent = [new_id().int & RANDOM_BITS for _ in range(50)]
+
+    # Then no random part is shared: the worker drew bytes of its own
+    assert not set(child) & set(parent)
 
 
 @given(st.uuids())

@@ -169,7 +169,6 @@ def test_only_health_the_api_document_and_the_sign_in_steps_are_public_in_the_ap
 def test_route_declares_a_permission_or_that_it_is_public(endpoint: Endpoint) -> None:
     if endpoint.opt.get("public"):
         assert "permission" not in endpoint.opt
-        assert endpoint.opt.get("exclude_from_auth") is True
         # Nothing that touches records, people or the audit trail may be public.
         personal = [*BY_PATH, "vocab", "shared", "users", "devices", "agencies", "audit"]
         assert not endpoint.path.startswith(tuple(f"{API}/{k}" for k in personal))

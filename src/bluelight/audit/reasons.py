@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
@@ -27,6 +27,10 @@ from bluelight.audit.errors import AuditError, AuditErrorCode
 from bluelight.audit.rules import MAX_REASON_TEXT, Justification
 
 REASONS = "/api/v1/vocab/access-reason"
+# The two HTTP headers a request gives its reason in (the text percent-encoded UTF-8, since
+# headers are ASCII). Headers, not query parameters, so reasons stay out of URLs and logs.
+REASON_HEADER = "x-bluelight-reason"
+TEXT_HEADER = "x-bluelight-reason-text"
 MIN_TEXT = 3
 # Every character of the longest text as four UTF-8 bytes, each escaped as %XX.
 MAX_ENCODED_TEXT = MAX_REASON_TEXT * 12
@@ -116,3 +120,19 @@ def justification(code: str, text: str) -> Justification | None:
             allowed=REASONS,
         )
     return Justification(code=code.upper(), text=reason_text(text))
+
+
+def from_headers(header: Callable[[str, str], str]) -> Justification | None:
+    """The reason a request's headers give (``header(name, default)`` reads one), or ``None``.
+
+    Raises:
+        AuditError: REASON_REQUIRED, UNKNOWN_REASON, INVALID_REASON_TEXT.
+    """
+    return _given(header(REASON_HEADER, ""), header(TEXT_HEADER, ""))
+
+
+# An officer gives one reason for a run of checks: the same two headers, parsed once.
+@lru_cache(maxsize=1024)
+def _given(code: str, encoded: str) -> Justification | None:
+    text = decode_reason_text(encoded) if encoded.strip() else ""
+    return justification(code, text)

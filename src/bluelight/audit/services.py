@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -89,10 +90,38 @@ def append(session: Session | Connection, drafts: Sequence[Draft]) -> list[int]:
             }
         )
         subjects.extend({"subject_id": s, "seq": seq} for s in dict.fromkeys(d.subject_ids))
-    conn.execute(_INSERT_ENTRIES, entries)
-    if subjects:
-        conn.execute(_INSERT_SUBJECTS, subjects)
+    if conn.dialect.name == "postgresql" and len(entries) > 1:
+        _copy(conn, entries, subjects)
+    else:
+        conn.execute(_INSERT_ENTRIES, entries)
+        if subjects:
+            conn.execute(_INSERT_SUBJECTS, subjects)
     return list(range(first, first + len(drafts)))
+
+
+_ENTRY_COLUMNS = tuple(c.name for c in AuditEntry.__table__.columns)
+_JSON_COLUMNS = frozenset({"subject_ids", "recipients", "detail"})
+_COPY_ENTRIES = f"COPY audit_entries ({', '.join(_ENTRY_COLUMNS)}) FROM STDIN"
+_COPY_SUBJECTS = "COPY audit_subjects (subject_id, seq) FROM STDIN"
+
+
+def _copy(conn: Connection, entries: list[dict[str, Any]], subjects: list[dict[str, Any]]) -> None:
+    """PostgreSQL: a batch of entries in one COPY instead of a statement per row (group commit
+    hands over dozens at once, on the path of every audited read)."""
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(_COPY_ENTRIES) as copy:
+            for entry in entries:
+                copy.write_row(
+                    [
+                        msgspec.json.encode(entry[c]).decode() if c in _JSON_COLUMNS else entry[c]
+                        for c in _ENTRY_COLUMNS
+                    ]
+                )
+        if subjects:
+            with cursor.copy(_COPY_SUBJECTS) as copy:
+                for subject in subjects:
+                    copy.write_row((subject["subject_id"], subject["seq"]))
 
 
 def record(db: Database, *drafts: Draft) -> list[int]:
@@ -101,17 +130,43 @@ def record(db: Database, *drafts: Draft) -> list[int]:
         return append(conn, drafts)
 
 
+class _Waiting:
+    """Readers on one event loop waiting for entries of a batch: told together, with one
+    wake-up of their loop, once the batch is committed (or has failed)."""
+
+    __slots__ = ("futures", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.futures: list[tuple[asyncio.Future[int], int | BaseException]] = []
+
+    def settle(self) -> None:
+        for future, outcome in self.futures:
+            if future.done():  # the request went away meanwhile
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+
+# Who waits for an entry: a thread (a concurrent future) or a coroutine on an event loop.
+_Waiter = Future[int] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[int]"]
+
+
 class AuditWriter:
     """Group commit for entries that accompany reads: one transaction for all that wait.
 
     ``write`` blocks its caller until the entry is committed; if the commit fails, the caller
-    gets ``AuditError(AUDIT_UNAVAILABLE)`` and must not release the data.
+    gets ``AuditError(AUDIT_UNAVAILABLE)`` and must not release the data. ``write_async``
+    waits on the event loop instead; the coroutines of one loop waiting on one batch are woken
+    together, once.
     """
 
     def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
         self._db = db
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Draft, Future[int]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Draft, _Waiter] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._conn: Connection | None = None  # the writer thread's own
@@ -124,12 +179,15 @@ class AuditWriter:
                 )
                 self._thread.start()
 
-    def submit(self, draft: Draft) -> Future[int]:
-        """Queue ``draft``; the future resolves to its ``seq`` once it is committed."""
+    def _put(self, draft: Draft, waiter: _Waiter) -> None:
         if self._thread is None:
             self._start()
+        self._queue.put((draft, waiter))
+
+    def submit(self, draft: Draft) -> Future[int]:
+        """Queue ``draft``; the future resolves to its ``seq`` once it is committed."""
         future: Future[int] = Future()
-        self._queue.put((draft, future))
+        self._put(draft, future)
         return future
 
     def write(self, draft: Draft) -> int:
@@ -138,34 +196,28 @@ class AuditWriter:
         Raises:
             AuditError: AUDIT_UNAVAILABLE when it could not be committed.
         """
-        return self._wait(self.submit(draft).result)
-
-    async def write_async(self, draft: Draft) -> int:
-        """``write`` for code on the event loop."""
-        future = asyncio.wrap_future(self.submit(draft))
-        return await self._await(future)
-
-    @staticmethod
-    def _wait(result: Any) -> int:
         try:
-            return int(result())
+            return int(self.submit(draft).result())
         except AuditError:
             raise
         except Exception as exc:
-            raise AuditError(
-                AuditErrorCode.AUDIT_UNAVAILABLE,
-                "the audit trail could not be written, so the request was not carried out",
-            ) from exc
+            raise _unavailable() from exc
 
-    @staticmethod
-    async def _await(future: Any) -> int:
+    async def write_async(self, draft: Draft) -> int:
+        """``write`` for code on the event loop.
+
+        Raises:
+            AuditError: AUDIT_UNAVAILABLE when it could not be committed.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._put(draft, (loop, future))
         try:
-            return int(await future)
+            return await future
+        except AuditError:
+            raise
         except Exception as exc:
-            raise AuditError(
-                AuditErrorCode.AUDIT_UNAVAILABLE,
-                "the audit trail could not be written, so the request was not carried out",
-            ) from exc
+            raise _unavailable() from exc
 
     def _run(self) -> None:
         while True:
@@ -183,31 +235,44 @@ class AuditWriter:
                     stop = True
                     break
                 batch.append(more)
-            self._commit(batch)
+            self._settle(batch, self._commit(batch))
             if stop:
                 break
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
-    def _commit(self, batch: list[tuple[Draft, Future[int]]]) -> None:
+    def _commit(self, batch: list[tuple[Draft, _Waiter]]) -> list[int | BaseException]:
+        """Each entry's place in the trail, or why it could not be written."""
         try:
-            seqs = self._append([d for d, _ in batch])
+            return list(self._append([d for d, _ in batch]))
         except Exception:
             if len(batch) == 1:
                 log.exception("an audit entry could not be written")
-                batch[0][1].set_exception(
-                    AuditError(AuditErrorCode.AUDIT_UNAVAILABLE, "the audit entry was not written")
-                )
-                return
+                return [AuditError(AuditErrorCode.AUDIT_UNAVAILABLE, "the entry was not written")]
             # One bad entry must not fail the readers it happened to share a batch with:
             # write each on its own, so only the bad one's reader is refused.
             log.warning("an audit batch of %d failed; writing its entries one by one", len(batch))
-            for item in batch:
-                self._commit([item])
-            return
-        for (_, future), seq in zip(batch, seqs, strict=True):
-            future.set_result(seq)
+            return [self._commit([item])[0] for item in batch]
+
+    @staticmethod
+    def _settle(batch: list[tuple[Draft, _Waiter]], outcomes: list[int | BaseException]) -> None:
+        loops: dict[asyncio.AbstractEventLoop, _Waiting] = {}
+        for (_, waiter), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(waiter, Future):
+                if isinstance(outcome, BaseException):
+                    waiter.set_exception(outcome)
+                else:
+                    waiter.set_result(outcome)
+                continue
+            loop, future = waiter
+            waiting = loops.get(loop)
+            if waiting is None:
+                waiting = loops[loop] = _Waiting(loop)
+            waiting.futures.append((future, outcome))
+        for waiting in loops.values():
+            with contextlib.suppress(RuntimeError):  # a loop closed meanwhile
+                waiting.loop.call_soon_threadsafe(waiting.settle)
 
     def _append(self, drafts: list[Draft]) -> list[int]:
         """One transaction on the writer's own connection, held between batches (checking a
@@ -232,6 +297,13 @@ class AuditWriter:
                 self._queue.put(None)
         if thread is not None:
             thread.join(timeout=30)
+
+
+def _unavailable() -> AuditError:
+    return AuditError(
+        AuditErrorCode.AUDIT_UNAVAILABLE,
+        "the audit trail could not be written, so the request was not carried out",
+    )
 
 
 class Frontier:

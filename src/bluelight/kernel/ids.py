@@ -7,6 +7,7 @@ over ``id`` come out roughly in creation order and B-tree inserts stay local.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 
@@ -22,7 +23,27 @@ def uuid7_int(millis: int, rand: int) -> int:
     return value
 
 
+# Random bytes from the operating system, drawn a page at a time: ids are made on every audited
+# request, and each ``os.urandom`` call is a system call that also lets go of the interpreter
+# lock (on the event loop, that is a wait for the lock to come back). A forked worker process
+# starts with an empty pool, so no two processes hand out the same bytes.
+_POOL_BYTES = 4096
+_ID_BYTES = 10
+_pool = bytearray()
+_pool_lock = threading.Lock()
+os.register_at_fork(after_in_child=_pool.clear)
+
+
+def _random_bits() -> int:
+    with _pool_lock:
+        if len(_pool) < _ID_BYTES:
+            _pool[:] = os.urandom(_POOL_BYTES)
+        chunk = bytes(_pool[-_ID_BYTES:])
+        del _pool[-_ID_BYTES:]
+    return int.from_bytes(chunk, "big")
+
+
 def new_id() -> uuid.UUID:
-    """A fresh UUIDv7 for now, with 74 random bits."""
+    """A fresh UUIDv7 for now, with 74 random bits from the operating system's generator."""
     millis = time.time_ns() // 1_000_000
-    return uuid.UUID(int=uuid7_int(millis, int.from_bytes(os.urandom(10), "big")))
+    return uuid.UUID(int=uuid7_int(millis, _random_bits()))

@@ -45,7 +45,7 @@ class Permission(StrEnum):
 
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)
 
-PUBLIC: dict[str, Any] = {"public": True, "exclude_from_auth": True}
+PUBLIC: dict[str, Any] = {"public": True}
 """The ``opt`` of a route open to anyone, signed in or not."""
 
 

@@ -54,6 +54,8 @@ def _extras_for(where_marker: Any, where_link: Any) -> tuple[Select[Any], Select
         WarningMarker.detail,
         WarningMarker.review_date,
     ).where(where_marker, WarningMarker.deleted_at.is_(None), shown_beside(WarningMarker))
+    # In the order ``reader`` shows them too, so every path shows the same read.
+    markers = markers.order_by(WarningMarker.id)
     addresses: Any = (
         select(
             Link.from_id,
@@ -80,6 +82,7 @@ def _extras_for(where_marker: Any, where_link: Any) -> tuple[Select[Any], Select
             shown_beside(Link),
             shown_beside(Location),
         )
+        .order_by(Link.id)
     )
     return markers, addresses
 

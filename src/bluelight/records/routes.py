@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from bluelight.audit import Action, Justification
 from bluelight.audit.door import Act, Disclosure, Door
+from bluelight.audit.reasons import from_headers
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
 from bluelight.kernel.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -110,16 +111,11 @@ def kind_router(kind: Kind) -> Router:
             include_deleted=include_deleted,
         )
 
-    async def read_one(
-        record_id: FromPath[uuid.UUID],
-        db: NamedDependency[Database],
-        door: NamedDependency[Door],
-        actor: NamedDependency[Actor],
-        why: NamedDependency[Justification | None],
-    ) -> Any:
-        return await _through_door(
-            door, actor, why, queries.find_record, db, kind, record_id, actor=actor, why=why
-        )
+    async def read_one(request: Request[Actor, Any, Any], record_id: FromPath[uuid.UUID]) -> Any:
+        actor, why = request.user, from_headers(request.headers.get)
+        state = request.app.state
+        found = await state.reader.find(kind, record_id, actor=actor, why=why)
+        return await state.door.release(found, who=actor, why=why)
 
     def update_one(
         record_id: FromPath[uuid.UUID],

@@ -14,11 +14,7 @@ from typing import Any
 from litestar import Request
 
 from bluelight.audit import AuditError, AuditErrorCode, Justification
-from bluelight.audit.reasons import REASONS, decode_reason_text
-from bluelight.audit.reasons import justification as given_reason
-
-REASON_HEADER = "x-bluelight-reason"
-TEXT_HEADER = "x-bluelight-reason-text"
+from bluelight.audit.reasons import REASONS, from_headers
 
 
 def justification(request: Request[Any, Any, Any]) -> Justification | None:
@@ -28,10 +24,7 @@ def justification(request: Request[Any, Any, Any]) -> Justification | None:
         AuditError: REASON_REQUIRED (one header without the other), UNKNOWN_REASON,
             INVALID_REASON_TEXT.
     """
-    code = request.headers.get(REASON_HEADER, "")
-    encoded = request.headers.get(TEXT_HEADER, "")
-    text = decode_reason_text(encoded) if encoded.strip() else ""
-    return given_reason(code, text)
+    return from_headers(request.headers.get)
 
 
 async def provide_justification(request: Request[Any, Any, Any]) -> Justification | None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import LargeBinary, any_, bindparam, select, update
+from sqlalchemy.dialects import postgresql
 
 from bluelight.audit import Action
 from bluelight.db import Database
@@ -25,28 +27,39 @@ from bluelight.kernel.crypto import token_digest
 TOUCH_EVERY = timedelta(seconds=60)
 
 
-_SESSION_QUERY: Any = (
-    select(
-        AccessSession.token_digest,
-        AccessSession.id,
-        AccessSession.expires_at,
-        AccessSession.last_used_at,
-        AccessSession.revoked_at,
-        AccessSession.revoked_reason,
-        AccessSession.device_id,
-        Device.revoked_at.label("device_revoked_at"),
-        User.id.label("user_id"),
-        User.username,
-        User.roles,
-        User.clearance,
-        User.disabled_at,
-        Agency.code.label("agency"),
+@cache
+def _session_query(dialect: str) -> Any:
+    """The lookup of sessions by token digest, built once per database kind: on PostgreSQL the
+    digests are one array parameter (the statement is the same however many are asked), else
+    an expanding ``IN``."""
+    digests: Any = (
+        AccessSession.token_digest
+        == any_(bindparam("digests", type_=postgresql.ARRAY(LargeBinary())))
+        if dialect == "postgresql"
+        else AccessSession.token_digest.in_(bindparam("digests", expanding=True))
     )
-    .join(User, User.id == AccessSession.user_id)
-    .join(Device, Device.id == AccessSession.device_id)
-    .join(Agency, Agency.id == User.agency_id)
-    .where(AccessSession.token_digest.in_(bindparam("digests", expanding=True)))
-)
+    return (
+        select(
+            AccessSession.token_digest,
+            AccessSession.id,
+            AccessSession.expires_at,
+            AccessSession.last_used_at,
+            AccessSession.revoked_at,
+            AccessSession.revoked_reason,
+            AccessSession.device_id,
+            Device.revoked_at.label("device_revoked_at"),
+            User.id.label("user_id"),
+            User.username,
+            User.roles,
+            User.clearance,
+            User.disabled_at,
+            Agency.code.label("agency"),
+        )
+        .join(User, User.id == AccessSession.user_id)
+        .join(Device, Device.id == AccessSession.device_id)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(digests)
+    )
 
 
 # Tokens looked up in one query at most; the web layer gathers the requests that arrive
@@ -84,7 +97,9 @@ def authenticate_many(
     with db.autocommit() as conn:
         rows = {
             row.token_digest: row
-            for row in conn.execute(_SESSION_QUERY, {"digests": list(dict.fromkeys(digests))})
+            for row in conn.execute(
+                _session_query(db.dialect), {"digests": list(dict.fromkeys(digests))}
+            )
         }
     results: list[Actor | IdentityError] = []
     stale: set[uuid.UUID] = set()
