@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from bluelight.db import Database
-from factories import API, assert_problem, row_counts
+from factories import API, assert_problem, make_user, row_counts
 
 # The fixtures of this folder (tests/identity/conftest.py) are typed Any here: a conftest is
 # not a module to import from.
@@ -79,3 +79,61 @@ def test_a_request_without_a_body_is_told_what_is_missing(
     body = assert_problem(empty, 400, "MISSING_FIELD")
     assert body["field"] == first_field
     assert row_counts(db) == before
+
+
+# --- the agency a new user joins -------------------------------------------------------------
+
+
+def _new_user(username: str, roles: list[str], **extra: Any) -> dict[str, Any]:
+    return {
+        "username": username,
+        "display_name": username.title(),
+        "password": NEW_PASSWORD,
+        "roles": roles,
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("other", ["NFRS", "XPOL", "NOWHERE"])
+def test_an_administrator_cannot_add_a_user_to_another_agency(
+    door: Door, anonymous: TestClient[Any], db: Database, trail: Trail, other: str
+) -> None:
+    # Given an administrator of DEMO, and other agencies (a partner, a force, and a code no
+    # agency has)
+    make_user(anonymous.app, "ff.one", ["partner_user"], agency="NFRS", agency_type="fire")
+    make_user(anonymous.app, "pc.xpol", ["officer"], agency="XPOL")
+    admin = door.headers("admin.here", ["agency_admin"])
+    before = row_counts(db)
+    start = trail.size()
+
+    # When they add a user naming another agency
+    response = anonymous.post(
+        f"{API}/users", json=_new_user("pc.elsewhere", ["officer"], agency=other), headers=admin
+    )
+
+    # Then they are refused, no user is made anywhere, and the attempt is on the trail
+    body = assert_problem(response, 403, "OTHER_AGENCY")
+    assert body["agency"] == other
+    assert "DEMO" in body["detail"]
+    denied = trail.since(start)
+    assert [(e.outcome, e.actor_username) for e in denied] == [("denied", "admin.here")]
+    after = row_counts(db)
+    assert after["users"] == before["users"]
+    assert {k: v for k, v in after.items() if not k.startswith("audit_")} == {
+        k: v for k, v in before.items() if not k.startswith("audit_")
+    }
+
+
+@pytest.mark.parametrize("agency", [{"agency": "DEMO"}, {}], ids=["own-agency", "no-agency"])
+def test_an_administrator_adds_a_user_to_their_own_agency(
+    door: Door, anonymous: TestClient[Any], agency: dict[str, str]
+) -> None:
+    admin = door.headers("admin.home", ["agency_admin"])
+
+    response = anonymous.post(
+        f"{API}/users", json=_new_user("pc.home", ["officer"], **agency), headers=admin
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["agency"] == "DEMO"
+    assert _users(anonymous, admin)["pc.home"]["agency"] == "DEMO"

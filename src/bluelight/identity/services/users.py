@@ -62,10 +62,19 @@ def create_user(
 ) -> UserRead:
     """Add a user to the actor's agency (or, for the platform itself, the named one).
 
+    An administrator may name their own agency or none; naming another is refused rather
+    than quietly replaced by their own, so no one believes they made an account elsewhere.
+
     Raises:
         IdentityError: INVALID_USERNAME, WEAK_PASSWORD, USERNAME_TAKEN, AGENCY_NOT_FOUND,
-            ROLE_NOT_GRANTABLE.
+            ROLE_NOT_GRANTABLE, OTHER_AGENCY.
     """
+    if actor.user_id != "system" and data.agency is not None and data.agency != actor.agency:
+        raise IdentityError(
+            IdentityErrorCode.OTHER_AGENCY,
+            f"you may add users only to your own agency, {actor.agency}, not {data.agency}",
+            agency=data.agency,
+        )
     name = data.username.strip().lower()
     if len(name) < 3 or not set(name) <= USERNAME_CHARS:
         raise IdentityError(
