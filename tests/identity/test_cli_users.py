@@ -134,6 +134,27 @@ def test_users_add_makes_a_user_who_signs_in_with_the_typed_password(
     assert "pc.new PC New DEMO officer, controller OFFICIAL yes active" in text(listed)
 
 
+@pytest.mark.parametrize(
+    ("agency", "agency_type", "role"),
+    [("DEMO", "police", "partner_user"), ("DEMO", "police", "prosecutor"),
+     ("NFRS", "fire", "officer"), ("CPS", "prosecutor", "agency_admin")],
+)  # fmt: skip
+def test_users_add_refuses_a_role_of_the_other_kind_of_agency(
+    cli_env: None, db: Database, agency: str, agency_type: str, role: str
+) -> None:
+    run("agencies", "add", agency, f"{agency} agency", "--type", agency_type)
+
+    result = run(
+        "users", "add", "u.wrong", "--agency", agency, "--role", role,
+        stdin=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert "partner" in result.output
+    with pytest.raises(IdentityError):
+        identity_queries.find_user(db, "u.wrong")
+
+
 def test_users_list_covers_every_agency_unless_one_is_named(cli_env: None, door: Any) -> None:
     make_user(door.client.app, "pc.police", ["officer"])
     make_user(door.client.app, "ff.fire", ["partner_user"], agency="NFRS", agency_type="fire")

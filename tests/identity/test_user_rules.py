@@ -10,6 +10,10 @@ import pytest
 from litestar.testing import TestClient
 
 from bluelight.db import Database
+from bluelight.identity import Role, system_actor
+from bluelight.identity.errors import IdentityError
+from bluelight.identity.schemas import UserChange
+from bluelight.identity.services import users
 from factories import API, assert_problem, make_user, row_counts
 
 # The fixtures of this folder (tests/identity/conftest.py) are typed Any here: a conftest is
@@ -137,3 +141,87 @@ def test_an_administrator_adds_a_user_to_their_own_agency(
     assert response.status_code == 201, response.text
     assert response.json()["agency"] == "DEMO"
     assert _users(anonymous, admin)["pc.home"]["agency"] == "DEMO"
+
+
+# --- roles belong to the kind of agency ----------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["partner_user", "prosecutor"])
+def test_a_police_user_cannot_be_made_with_a_partner_role(
+    door: Door, anonymous: TestClient[Any], db: Database, role: str
+) -> None:
+    # Given an administrator of a police force
+    admin = door.headers("admin.kinds", ["agency_admin"])
+    before = row_counts(db)
+
+    # When they add a user holding a partner role, alone or beside a police one
+    alone = anonymous.post(f"{API}/users", json=_new_user("pc.partner", [role]), headers=admin)
+    mixed = anonymous.post(
+        f"{API}/users", json=_new_user("pc.mixed", ["officer", role]), headers=admin
+    )
+
+    # Then both are refused, naming the role, and no one is made
+    for response in (alone, mixed):
+        body = assert_problem(response, 403, "ROLE_NOT_GRANTABLE")
+        assert body["roles"] == [role]
+        assert "partner agency" in body["detail"]
+    assert row_counts(db) == before
+
+
+@pytest.mark.parametrize("role", ["partner_user", "prosecutor"])
+def test_a_police_user_cannot_be_given_a_partner_role(
+    door: Door, anonymous: TestClient[Any], role: str
+) -> None:
+    # Given a police officer and their administrator
+    door.headers("pc.kept", ["officer"])
+    admin = door.headers("admin.keeps", ["agency_admin"])
+    officer = _users(anonymous, admin)["pc.kept"]
+
+    # When the administrator gives the officer a partner role
+    changed = anonymous.patch(
+        f"{API}/users/{officer['id']}",
+        json={"version": officer["version"], "roles": ["officer", role]},
+        headers=admin,
+    )
+
+    # Then it is refused and the officer keeps the roles they had
+    assert_problem(changed, 403, "ROLE_NOT_GRANTABLE")
+    assert _users(anonymous, admin)["pc.kept"]["roles"] == ["officer"]
+
+
+@pytest.mark.parametrize("change", [["prosecutor"], ["partner_user"], ["officer"]])
+@pytest.mark.parametrize(("agency", "agency_type", "role"), [
+    ("DEMO", "police", "officer"),
+    ("NFRS", "fire", "partner_user"),
+    ("CPS", "prosecutor", "prosecutor"),
+])  # fmt: skip
+def test_the_platform_changes_roles_only_within_the_agency_kind(
+    anonymous: TestClient[Any],
+    *,
+    agency: str,
+    agency_type: str,
+    role: str,
+    change: list[str],
+) -> None:
+    # Given a user of a force or of a partner agency
+    user = make_user(anonymous.app, "u.kind", [role], agency=agency, agency_type=agency_type)
+    police = agency_type == "police"
+    allowed = police == (change == ["officer"])
+
+    # When the platform itself changes their roles
+    def apply() -> Any:
+        return users.change_user(
+            anonymous.app.state.database,
+            user.id,
+            UserChange(version=user.version, roles=[Role(r) for r in change]),
+            actor=system_actor(agency),
+        )
+
+    # Then a role of the agency's kind is given, and one of the other kind refused
+    if allowed:
+        assert apply().roles == change
+    else:
+        with pytest.raises(IdentityError) as refused:
+            apply()
+        assert refused.value.code == "ROLE_NOT_GRANTABLE"
+        assert refused.value.extra["roles"] == change

@@ -16,7 +16,14 @@ from bluelight.identity.models import Agency, RecoveryCode, SignInFailure, User
 from bluelight.identity.passwords import password_problems
 from bluelight.identity.policy import IdentityPolicy
 from bluelight.identity.queries import agency_by_code, agency_code, user_read
-from bluelight.identity.rules import Actor, AgencyType, Role, permissions_of
+from bluelight.identity.rules import (
+    PARTNER_ROLES,
+    Actor,
+    AgencyType,
+    Role,
+    permissions_of,
+    roles_of_agency,
+)
 from bluelight.identity.schemas import UserChange, UserCreate, UserRead
 from bluelight.identity.services.accounts import audit_act, end_sessions, own_user
 from bluelight.kernel import new_id, utcnow
@@ -32,17 +39,19 @@ def _check_password(password: str, username: str) -> None:
 
 
 def _check_roles(roles: list[Role], agency_type: str, actor: Any) -> None:
-    partner_roles = {Role.PARTNER_USER, Role.PROSECUTOR}
-    if agency_type != AgencyType.POLICE and any(r not in partner_roles for r in roles):
-        raise IdentityError(
-            IdentityErrorCode.ROLE_NOT_GRANTABLE,
-            "a partner agency's users may hold only the partner_user and prosecutor roles",
+    foreign = sorted(str(r) for r in set(roles) - roles_of_agency(agency_type))
+    if foreign:
+        detail = (
+            "partner_user and prosecutor are roles of a partner agency, not of a police force"
+            if agency_type == AgencyType.POLICE
+            else "a partner agency's users may hold only the partner_user and prosecutor roles"
         )
+        raise IdentityError(IdentityErrorCode.ROLE_NOT_GRANTABLE, detail, roles=foreign)
     # An administrator cannot hand out what they could not do themselves, except the
     # ordinary police roles their job is to manage.
     if isinstance(actor, Actor) and actor.user_id != "system":
         grantable = permissions_of([Role.OFFICER, Role.CONTROLLER, Role.INVESTIGATOR])
-        grantable |= actor.permissions | permissions_of([Role.PARTNER_USER, Role.PROSECUTOR])
+        grantable |= actor.permissions | permissions_of(PARTNER_ROLES)
         wanted = permissions_of(roles)
         if not wanted <= grantable:
             raise IdentityError(
