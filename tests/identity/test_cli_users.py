@@ -194,6 +194,29 @@ def test_users_disable_ends_sessions_at_once_and_enable_lets_them_back(
     assert door.sign_in("pc.leaver")["token"]
 
 
+def test_users_disable_may_disable_the_last_administrator_and_says_how_to_add_one(
+    cli_env: None, door: Any, trail: Any
+) -> None:
+    # Given an agency with two administrators
+    make_user(door.client.app, "admin.one", ["agency_admin"])
+    make_user(door.client.app, "admin.two", ["agency_admin"])
+
+    # When the platform disables one, then the other (who has left, or been compromised)
+    first = run("users", "disable", "admin.one")
+    last = run("users", "disable", "admin.two")
+
+    # Then both are disabled; only the second warns that no administrator is left, and how
+    # to add one, and the audit trail records it
+    assert first.exit_code == 0, first.output
+    assert "no enabled administrator" not in first.output
+    assert last.exit_code == 0, last.output
+    assert "DEMO has no enabled administrator now" in text(last)
+    assert "--role agency_admin" in last.output
+    assert door.start("admin.two").status_code == 401
+    entries = trail.tagged("identity:user:disabled")
+    assert [e.detail.get("no_administrator_left") for e in entries] == [None, True]
+
+
 def test_users_reset_sets_the_password_clears_the_second_factor_and_ends_sessions(
     cli_env: None, door: Any
 ) -> None:

@@ -4,13 +4,18 @@ administrator of an agency removing themselves."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
 from bluelight.db import Database
-from bluelight.identity import Role, system_actor
+from bluelight.identity import Actor, Role, permissions_of, queries, system_actor
 from bluelight.identity.errors import IdentityError
 from bluelight.identity.schemas import UserChange
 from bluelight.identity.services import users
@@ -225,3 +230,163 @@ def test_the_platform_changes_roles_only_within_the_agency_kind(
             apply()
         assert refused.value.code == "ROLE_NOT_GRANTABLE"
         assert refused.value.extra["roles"] == change
+
+
+# --- the last administrator --------------------------------------------------------------------
+
+LOSE_ADMIN = {"demoted": {"roles": ["officer"]}, "disabled": {"disabled": True}}
+
+
+def _patch(
+    client: TestClient[Any], admin: dict[str, str], user: dict[str, Any], change: dict[str, Any]
+) -> Any:
+    return client.patch(
+        f"{API}/users/{user['id']}", json={"version": user["version"], **change}, headers=admin
+    )
+
+
+@pytest.mark.parametrize("change", list(LOSE_ADMIN))
+def test_the_last_administrator_cannot_remove_themselves(
+    door: Door, anonymous: TestClient[Any], db: Database, trail: Trail, change: str
+) -> None:
+    # Given an agency whose only administrator is signed in (beside an officer)
+    door.headers("pc.bystander", ["officer"])
+    admin = door.headers("admin.only", ["agency_admin"])
+    me = _users(anonymous, admin)["admin.only"]
+    before = row_counts(db)
+    start = trail.size()
+
+    # When they demote or disable themselves
+    response = _patch(anonymous, admin, me, LOSE_ADMIN[change])
+
+    # Then it is refused, and they remain an enabled administrator with their session
+    body = assert_problem(response, 409, "LAST_ADMINISTRATOR")
+    assert body["agency"] == "DEMO"
+    assert "admin.only" in body["detail"]
+    after = _users(anonymous, admin)["admin.only"]
+    assert (after["roles"], after["disabled_at"], after["version"]) == (
+        ["agency_admin"],
+        None,
+        me["version"],
+    )
+    assert row_counts(db) == before
+    assert trail.since(start) == []
+
+
+@pytest.mark.parametrize("change", list(LOSE_ADMIN))
+def test_an_administrator_cannot_remove_the_other_when_one_of_two_is_disabled(
+    door: Door, anonymous: TestClient[Any], change: str
+) -> None:
+    # Given two administrators, one of whom the other has disabled
+    admin = door.headers("admin.first", ["agency_admin"])
+    door.headers("admin.second", ["agency_admin"])
+    second = _users(anonymous, admin)["admin.second"]
+    assert _patch(anonymous, admin, second, {"disabled": True}).status_code == 200
+
+    # When the one still enabled removes themselves
+    me = _users(anonymous, admin)["admin.first"]
+    response = _patch(anonymous, admin, me, LOSE_ADMIN[change])
+
+    # Then it is refused: a disabled administrator manages nothing
+    assert_problem(response, 409, "LAST_ADMINISTRATOR")
+
+
+def test_an_administrator_may_step_down_once_another_is_in_place(
+    door: Door, anonymous: TestClient[Any]
+) -> None:
+    # Given an administrator, who makes a signed-in officer an administrator too
+    admin = door.headers("admin.leaving", ["agency_admin"])
+    rising = door.headers("pc.rising", ["officer"])
+    promoted = _patch(
+        anonymous, admin, _users(anonymous, admin)["pc.rising"], {"roles": ["agency_admin"]}
+    )
+    assert promoted.status_code == 200, promoted.text
+
+    # When the first steps down, keeping a police role
+    me = _users(anonymous, admin)["admin.leaving"]
+    stepped = _patch(anonymous, admin, me, {"roles": ["officer"]})
+
+    # Then it is allowed, and the newcomer, now the last administrator, may disable them
+    assert stepped.status_code == 200, stepped.text
+    assert stepped.json()["roles"] == ["officer"]
+    assert _patch(anonymous, rising, stepped.json(), {"disabled": True}).status_code == 200
+    # But may not step down in turn
+    assert_problem(
+        _patch(anonymous, rising, promoted.json(), {"roles": ["officer"]}),
+        409,
+        "LAST_ADMINISTRATOR",
+    )
+
+
+def test_changes_that_keep_an_administrator_are_not_refused(
+    door: Door, anonymous: TestClient[Any]
+) -> None:
+    # Given the only administrator of an agency
+    admin = door.headers("admin.sole", ["agency_admin"])
+    me = _users(anonymous, admin)["admin.sole"]
+
+    # When they change their name, or add a role, keeping agency_admin
+    renamed = _patch(anonymous, admin, me, {"display_name": "Sole Administrator"})
+    more = _patch(anonymous, admin, renamed.json(), {"roles": ["agency_admin", "officer"]})
+
+    # Then both are applied
+    assert renamed.status_code == 200, renamed.text
+    assert more.status_code == 200, more.text
+    assert more.json()["roles"] == ["agency_admin", "officer"]
+
+
+def _meet_before(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make two writers meet just before ``users.<name>``, if the database lets both in.
+
+    A writer the database holds back never arrives; the other waits a second, then goes on.
+    """
+    both_there = threading.Barrier(2, timeout=1)
+    original: Callable[..., Any] = getattr(users, name)
+
+    def meet_then(*args: Any) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_there.wait()
+        return original(*args)
+
+    monkeypatch.setattr(users, name, meet_then)
+
+
+@pytest.mark.parametrize("who", ["themselves", "each-other"])
+@pytest.mark.parametrize("change", list(LOSE_ADMIN))
+def test_two_administrators_removed_at_once_leave_one(
+    anonymous: TestClient[Any],
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    change: str,
+    who: str,
+) -> None:
+    # Given the two administrators of an agency, each of whom would find the other still
+    # there if the database let them both look at once
+    pair = [make_user(anonymous.app, f"admin.{n}", ["agency_admin"]) for n in ("a", "b")]
+    actors = [
+        Actor(str(u.id), u.username, "DEMO", permissions_of([Role.AGENCY_ADMIN])) for u in pair
+    ]
+    targets = pair if who == "themselves" else pair[::-1]
+    _meet_before(monkeypatch, "_other_administrator")
+
+    def remove(i: int) -> str:
+        data = msgspec.convert({"version": 1, **LOSE_ADMIN[change]}, UserChange)
+        try:
+            users.change_user(db, targets[i].id, data, actor=actors[i])
+        except IdentityError as exc:
+            return exc.code
+        return "applied"
+
+    # When both changes are made at the same moment
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(remove, range(2)))
+
+    # Then one is applied and the other refused: the agency keeps an administrator
+    assert outcomes == ["LAST_ADMINISTRATOR", "applied"]
+    left = [
+        u
+        for u in queries.list_users(db, actor=system_actor("DEMO"))
+        if "agency_admin" in u.roles and u.disabled_at is None
+    ]
+    assert len(left) == 1

@@ -31,6 +31,7 @@ class IdentityErrorCode(StrEnum):
     DEVICE_NOT_FOUND = "DEVICE_NOT_FOUND"
     ROLE_NOT_GRANTABLE = "ROLE_NOT_GRANTABLE"
     OTHER_AGENCY = "OTHER_AGENCY"
+    LAST_ADMINISTRATOR = "LAST_ADMINISTRATOR"
     VERSION_CONFLICT = "VERSION_CONFLICT"
 
 
@@ -56,6 +57,7 @@ class IdentityError(BluelightError):
         IdentityErrorCode.DEVICE_NOT_FOUND: 404,
         IdentityErrorCode.ROLE_NOT_GRANTABLE: 403,
         IdentityErrorCode.OTHER_AGENCY: 403,
+        IdentityErrorCode.LAST_ADMINISTRATOR: 409,
         IdentityErrorCode.VERSION_CONFLICT: 409,
     }
     # Acting on another agency's accounts is a denied attempt, audited as such.

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bluelight.audit import Action
 from bluelight.db import Database
@@ -130,12 +131,46 @@ def create_user(
         ) from exc
 
 
+def _removes_administrator(user: User, data: UserChange) -> bool:
+    """Whether ``data`` takes away an administrator: ``user`` is an enabled agency_admin, and
+    would no longer be one (the role taken away, or the account disabled)."""
+    if user.disabled_at is not None or Role.AGENCY_ADMIN not in user.roles:
+        return False
+    return bool(data.disabled) or (data.roles is not None and Role.AGENCY_ADMIN not in data.roles)
+
+
+def _other_administrator(session: Session, user: User) -> bool:
+    """Whether ``user``'s agency has another enabled administrator, counted under a lock.
+
+    The agency's row is locked first, so two changes that would each remove one of the last
+    two administrators run one after the other on PostgreSQL, and the second counts what the
+    first committed (SQLite has one writer at a time already). Lock order: the user's row
+    (taken by ``change_user``), then the agency's; nothing locks them the other way round.
+    """
+    session.execute(select(Agency.id).where(Agency.id == user.agency_id).with_for_update())
+    others = session.scalars(
+        select(User.roles).where(
+            User.agency_id == user.agency_id, User.id != user.id, User.disabled_at.is_(None)
+        )
+    )
+    return any(Role.AGENCY_ADMIN in roles for roles in others)
+
+
 def change_user(db: Database, user_id: uuid.UUID, data: UserChange, *, actor: Any) -> UserRead:
     """Change a user's name, roles, clearance, or disable/enable them. Disabling ends every
     session at once.
 
+    A change that would leave the user's agency with no enabled ``agency_admin`` (taking the
+    role from the last one, or disabling them) is refused, so an agency can always manage its
+    own accounts. The platform itself (``bluelight users disable``) may still do it, and the
+    audit entry says so: the command line is what gives an agency an administrator back
+    (``bluelight users add --role agency_admin``), so nothing is lost that it cannot restore,
+    and it is the way to shut out at once a sole administrator who has left or whose account
+    is compromised, without first having to make someone else an administrator.
+
     Raises:
-        IdentityError: USER_NOT_FOUND, ROLE_NOT_GRANTABLE, VERSION_CONFLICT.
+        IdentityError: USER_NOT_FOUND, ROLE_NOT_GRANTABLE, VERSION_CONFLICT,
+            LAST_ADMINISTRATOR.
     """
     now = utcnow()
     with db.write() as session:
@@ -147,6 +182,16 @@ def change_user(db: Database, user_id: uuid.UUID, data: UserChange, *, actor: An
                 f"the user is at version {user.version}, not {data.version}",
                 current_version=user.version,
             )
+        detail: dict[str, Any] = {}
+        if _removes_administrator(user, data) and not _other_administrator(session, user):
+            if actor.user_id != "system":
+                raise IdentityError(
+                    IdentityErrorCode.LAST_ADMINISTRATOR,
+                    f"{user.username} is the last administrator of {agency}: make another "
+                    "user an agency_admin first",
+                    agency=agency,
+                )
+            detail["no_administrator_left"] = True
         changes: dict[str, Any] = {}
         if data.display_name is not None and data.display_name != user.display_name:
             changes["display_name"] = [user.display_name, data.display_name]
@@ -181,7 +226,7 @@ def change_user(db: Database, user_id: uuid.UUID, data: UserChange, *, actor: An
                 tag,
                 subject_type="user",
                 subject_ids=[str(user.id)],
-                detail={"changes": changes},
+                detail={"changes": changes, **detail},
             )
         return user_read(user, agency)
 
