@@ -32,6 +32,11 @@ from bluelight.vocab import Checker
 
 H3_RESOLUTION = 9
 CLOCK_SKEW = timedelta(minutes=5)
+# The window of times a record may hold. Nothing the police record now happened before 1900
+# (a date of birth has its own bound: no one is over 130); nothing planned, such as a link's
+# end or a marker's review, lies more than ten years ahead.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+MAX_AHEAD = timedelta(days=366 * 10)
 VRM = re.compile(r"^[A-Z0-9]{1,10}$")
 VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
@@ -93,11 +98,6 @@ def name_key(name: str) -> str:
     return " ".join(name.upper().split())
 
 
-def _not_future(checker: Checker, ctx: Context, field: str, value: datetime | None) -> None:
-    if value is not None and value > ctx.now + CLOCK_SKEW:
-        checker.fail(field, E.FUTURE_DATE, f"{field} is in the future", value.isoformat())
-
-
 def _years_before(day: date, years: int) -> date:
     """The same day ``years`` earlier; 29 February falls back to the 28th in a common year."""
     try:
@@ -106,15 +106,31 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _storable(checker: Checker, field: str, value: datetime | None) -> None:
-    # Times are stored in UTC; at the very ends of the calendar (1 January of year 1 east of
-    # UTC, 31 December 9999 west of it) there is no UTC time to store.
+def _plausible(
+    checker: Checker, ctx: Context, field: str, value: datetime | None, *, past: bool
+) -> None:
+    """Report a time no record of this kind can hold: before ``EARLIEST``; in the future if
+    ``past`` (what happened, or was reported), else more than ``MAX_AHEAD`` ahead (how long a
+    link holds)."""
     if value is None:
         return
     try:
+        # Times are stored in UTC; at the very ends of the calendar (1 January of year 1 east
+        # of UTC, 31 December 9999 west of it) there is no UTC time to store.
         value.astimezone(UTC)
     except OverflowError:
         checker.fail(field, E.INVALID_RANGE, f"{field} is outside the dates that can be stored")
+        return
+    if value < EARLIEST:
+        checker.fail(
+            field, E.INVALID_RANGE, f"{field} is before {EARLIEST.year}", value.isoformat()
+        )
+    elif past and value > ctx.now + CLOCK_SKEW:
+        checker.fail(field, E.FUTURE_DATE, f"{field} is in the future", value.isoformat())
+    elif not past and value > ctx.now + MAX_AHEAD:
+        checker.fail(
+            field, E.INVALID_RANGE, f"{field} is more than ten years ahead", value.isoformat()
+        )
 
 
 def _ordered(
@@ -278,10 +294,7 @@ EVENT_CODED = (
 
 def check_event(ev: EventFields, checker: Checker, ctx: Context) -> EventFields:
     for name in ("occurred_from", "occurred_to", "reported_at"):
-        _storable(checker, name, getattr(ev, name))
-    _not_future(checker, ctx, "occurred_from", ev.occurred_from)
-    _not_future(checker, ctx, "occurred_to", ev.occurred_to)
-    _not_future(checker, ctx, "reported_at", ev.reported_at)
+        _plausible(checker, ctx, name, getattr(ev, name), past=True)
     _ordered(checker, ev.occurred_from, ev.occurred_to, "occurred_to")
     _ordered(checker, ev.occurred_from, ev.reported_at, "reported_at")
     if ev.kind == "crime" and ev.offence is None:
@@ -310,8 +323,8 @@ def check_link(link: LinkFields, checker: Checker, ctx: Context) -> LinkFields:
         checker.fail("role", E.ROLE_REQUIRED, "say the person's role in the event")
     if link.link_type != ROLE_LINK and link.role is not None:
         checker.fail("role", E.ROLE_NOT_ALLOWED, f"only {ROLE_LINK} links carry a role")
-    _storable(checker, "valid_from", link.valid_from)
-    _storable(checker, "valid_to", link.valid_to)
+    _plausible(checker, ctx, "valid_from", link.valid_from, past=False)
+    _plausible(checker, ctx, "valid_to", link.valid_to, past=False)
     if link.from_id == link.to_id:
         checker.fail("to_id", E.SELF_LINK, "a record cannot be linked to itself")
     _ordered(checker, link.valid_from, link.valid_to, "valid_to")
@@ -319,7 +332,6 @@ def check_link(link: LinkFields, checker: Checker, ctx: Context) -> LinkFields:
 
 
 MARKER_CODED = (Coded("marker", "warning-marker"),)
-MAX_REVIEW = timedelta(days=366 * 10)
 
 
 def check_marker(m: MarkerFields, checker: Checker, ctx: Context) -> MarkerFields:
@@ -335,6 +347,6 @@ def check_marker(m: MarkerFields, checker: Checker, ctx: Context) -> MarkerField
     if "review_date" in ctx.changed:
         if m.review_date < ctx.today:
             checker.fail("review_date", E.INVALID_RANGE, "the review date has passed")
-        elif m.review_date > ctx.today + MAX_REVIEW:
+        elif m.review_date > ctx.today + MAX_AHEAD:
             checker.fail("review_date", E.INVALID_RANGE, "review a marker within ten years")
     return m
