@@ -10,9 +10,11 @@ validation and force-code mapping read the same list of coded fields.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import h3
@@ -91,6 +93,95 @@ def check_codes(content: Any, coded: tuple[Coded, ...], checker: Checker) -> Non
     """Report every coded value that is not an active national code."""
     for path, list_name, value in coded_values(content, coded):
         checker.code(list_name, value, path)
+
+
+# The bidirectional controls (embeddings, overrides, isolates, marks): text holding them
+# displays in another order than it is stored and searched, so "Smith" can show as "htimS"
+# or a reference can look like another. Refused in every text field, prose included.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters (Unicode's Cc) that prose may not hold either: all but tab and line breaks.
+PROSE_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Joiners shape letters in Persian, Arabic and Indic names (and join emoji): kept.
+JOINERS = frozenset("\u200c\u200d")
+
+
+def _line_refuses(character: str) -> bool:
+    """Whether one line of text (a name, a reference, an address) may not hold
+    ``character``: a control or format character (Unicode's Cc, Cf) or a line or paragraph
+    separator (Zl, Zp), bar the joiners. Invisible, they make two values that look the same
+    differ, so one is never found by a search for the other."""
+    category = unicodedata.category(character)
+    return category in ("Cc", "Zl", "Zp") or (category == "Cf" and character not in JOINERS)
+
+
+def _refused_character(text: str, *, prose: bool) -> str | None:
+    """The first character ``text`` may not hold, if any."""
+    bidi = BIDI_CONTROLS.search(text)
+    if bidi is not None:
+        return bidi.group()
+    if prose:
+        control = PROSE_CONTROLS.search(text)
+        return control.group() if control is not None else None
+    if text.isprintable():  # the common case, at C speed: no Cc, Cf, Zl, Zp at all
+        return None
+    return next((c for c in text if _line_refuses(c)), None)
+
+
+def _is_prose(info: Any) -> bool:
+    if isinstance(info, msgspec.inspect.Metadata):
+        return bool((info.extra or {}).get("prose")) or _is_prose(info.type)
+    if isinstance(info, msgspec.inspect.UnionType):
+        return any(_is_prose(t) for t in info.types)
+    if isinstance(info, msgspec.inspect.ListType):
+        return _is_prose(info.item_type)
+    return False
+
+
+@cache
+def _prose_fields(struct: type[msgspec.Struct]) -> frozenset[str]:
+    """The fields of ``struct`` whose type is marked as prose (``schemas.PROSE``)."""
+    info = msgspec.inspect.type_info(struct)
+    fields = info.fields if isinstance(info, msgspec.inspect.StructType) else ()
+    return frozenset(f.name for f in fields if _is_prose(f.type))
+
+
+def _check_value(checker: Checker, path: str, value: Any, *, prose: bool) -> None:
+    if isinstance(value, str):
+        refused = _refused_character(value, prose=prose)
+        if refused is not None:
+            name = unicodedata.name(refused, "a control character")
+            checker.fail(
+                path,
+                E.CONTROL_CHARACTER,
+                f"{path} holds U+{ord(refused):04X} ({name}), which would make it display or "
+                "search differently from how it reads: remove it",
+                f"U+{ord(refused):04X}",
+            )
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_value(checker, f"{path}[{i}]", item, prose=prose)
+    elif isinstance(value, msgspec.Struct):
+        prose_fields = _prose_fields(type(value))
+        for name in value.__struct_fields__:
+            _check_value(
+                checker, f"{path}.{name}", getattr(value, name), prose=name in prose_fields
+            )
+
+
+def check_text(content: msgspec.Struct, checker: Checker, fields: frozenset[str]) -> None:
+    """Report every text in ``fields`` of ``content`` (and in the items of a list field) that
+    holds a character it may not: a bidirectional control anywhere; in one line of text (a
+    name, an identifier, a reference, a VRM, an address) any control or format character or
+    line break too; in prose (a narrative, notes, a description) the other controls, bar
+    tabs and line breaks.
+
+    Only the fields a change sets are checked, as they arrive (before any normalising), so
+    a refusal names what the client sent.
+    """
+    prose_fields = _prose_fields(type(content))
+    for name in content.__struct_fields__:
+        if name in fields:
+            _check_value(checker, name, getattr(content, name), prose=name in prose_fields)
 
 
 def name_key(name: str) -> str:
