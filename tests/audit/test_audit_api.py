@@ -369,12 +369,20 @@ AUDIT_ROUTES = [
 ]
 
 
-@pytest.mark.parametrize("roles", [("officer",), ("supervisor", "agency_admin"), ("prosecutor",)])
+@pytest.mark.parametrize(
+    ("roles", "agency"),
+    [
+        (("officer",), "police"),
+        (("supervisor", "agency_admin"), "police"),
+        (("prosecutor",), "CPS"),
+    ],
+)
 def test_the_audit_api_refuses_anyone_but_an_auditor(
-    auditor: TestClient[Any], db: Database, roles: tuple[str, ...]
+    auditor: TestClient[Any], db: Database, roles: tuple[str, ...], agency: str
 ) -> None:
-    # Given a user who is not an auditor
-    headers = auth_headers(auditor, "not.an.auditor", roles)
+    # Given a user who is not an auditor (a prosecutor works in a partner agency)
+    where = {} if agency == "police" else {"agency": agency, "agency_type": "prosecutor"}
+    headers = auth_headers(auditor, "not.an.auditor", roles, **where)
     before = len(stored_entries(db))
 
     # When they call each audit route, they are refused and shown nothing

@@ -64,6 +64,7 @@ def _validate(kind_name: str, row: dict[str, Any]) -> tuple[list[Any], Any]:
         {f: getattr(data, f) for f in names}, kind.fields, from_attributes=True
     )
     checker = Checker(code_lists())
+    rules.check_text(fields, checker, frozenset(names))
     rules.check_codes(fields, kind.coded, checker)
     now = datetime.now(UTC)
     content = kind.check(fields, checker, rules.Context(now=now, changed=frozenset(names)))

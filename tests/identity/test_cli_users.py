@@ -134,6 +134,27 @@ def test_users_add_makes_a_user_who_signs_in_with_the_typed_password(
     assert "pc.new PC New DEMO officer, controller OFFICIAL yes active" in text(listed)
 
 
+@pytest.mark.parametrize(
+    ("agency", "agency_type", "role"),
+    [("DEMO", "police", "partner_user"), ("DEMO", "police", "prosecutor"),
+     ("NFRS", "fire", "officer"), ("CPS", "prosecutor", "agency_admin")],
+)  # fmt: skip
+def test_users_add_refuses_a_role_of_the_other_kind_of_agency(
+    cli_env: None, db: Database, agency: str, agency_type: str, role: str
+) -> None:
+    run("agencies", "add", agency, f"{agency} agency", "--type", agency_type)
+
+    result = run(
+        "users", "add", "u.wrong", "--agency", agency, "--role", role,
+        stdin=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert "partner" in result.output
+    with pytest.raises(IdentityError):
+        identity_queries.find_user(db, "u.wrong")
+
+
 def test_users_list_covers_every_agency_unless_one_is_named(cli_env: None, door: Any) -> None:
     make_user(door.client.app, "pc.police", ["officer"])
     make_user(door.client.app, "ff.fire", ["partner_user"], agency="NFRS", agency_type="fire")
@@ -171,6 +192,29 @@ def test_users_disable_ends_sessions_at_once_and_enable_lets_them_back(
 
     assert enabled.exit_code == 0, enabled.output
     assert door.sign_in("pc.leaver")["token"]
+
+
+def test_users_disable_may_disable_the_last_administrator_and_says_how_to_add_one(
+    cli_env: None, door: Any, trail: Any
+) -> None:
+    # Given an agency with two administrators
+    make_user(door.client.app, "admin.one", ["agency_admin"])
+    make_user(door.client.app, "admin.two", ["agency_admin"])
+
+    # When the platform disables one, then the other (who has left, or been compromised)
+    first = run("users", "disable", "admin.one")
+    last = run("users", "disable", "admin.two")
+
+    # Then both are disabled; only the second warns that no administrator is left, and how
+    # to add one, and the audit trail records it
+    assert first.exit_code == 0, first.output
+    assert "no enabled administrator" not in first.output
+    assert last.exit_code == 0, last.output
+    assert "DEMO has no enabled administrator now" in text(last)
+    assert "--role agency_admin" in last.output
+    assert door.start("admin.two").status_code == 401
+    entries = trail.tagged("identity:user:disabled")
+    assert [e.detail.get("no_administrator_left") for e in entries] == [None, True]
 
 
 def test_users_reset_sets_the_password_clears_the_second_factor_and_ends_sessions(

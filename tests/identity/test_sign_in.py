@@ -362,20 +362,16 @@ def test_credentials_at_the_limits_are_checked_as_usual(anonymous: TestClient[An
         (b"not json at all", "MALFORMED_JSON"),
         (b"[]", "WRONG_TYPE"),
         (b'{"username": "pc.known", "password": "correct horse battery staple"}', "MISSING_FIELD"),
-        (b"", None),
+        (b"", "MISSING_BODY"),
     ],
     ids=["truncated", "not-json", "array", "no-device", "empty"],
 )
 def test_a_malformed_sign_in_is_a_bad_request(
-    anonymous: TestClient[Any], content: bytes, code: str | None
+    anonymous: TestClient[Any], content: bytes, code: str
 ) -> None:
     response = anonymous.post(
         f"{API}/auth/sign-in", content=content, headers={"Content-Type": "application/json"}
     )
-    if code is None:
-        assert response.status_code == 400, response.text
-        assert response.headers["content-type"].startswith("application/problem+json")
-        return
     body = assert_problem(response, 400, code)
     if code == "MISSING_FIELD":
         assert body["field"] == "device"

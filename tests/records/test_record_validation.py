@@ -361,6 +361,94 @@ def test_changing_a_date_of_birth_into_the_future_is_refused(client, refuse) -> 
     )
 
 
+def _years_ahead(years: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=366 * years)).isoformat()
+
+
+def _days_ahead(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+# Every date and time a record takes, with values no record can hold: before 1900 (a date of
+# birth: over 130 years ago), in the future where it cannot be, or absurdly far ahead.
+IMPLAUSIBLE_DATES = {
+    "event-in-year-one": ("events", "occurred_from", "0001-01-01T00:00:00Z", "INVALID_RANGE"),
+    "event-before-1900": ("events", "occurred_from", "1899-12-31T23:59:59Z", "INVALID_RANGE"),
+    "event-before-1900-in-utc": (
+        "events", "occurred_from", "1900-01-01T00:30:00+01:00", "INVALID_RANGE"
+    ),
+    "event-in-future": ("events", "occurred_from", _days_ahead(2), "FUTURE_DATE"),
+    "event-ends-before-1900": ("events", "occurred_to", "1899-06-01T12:00:00Z", "INVALID_RANGE"),
+    "event-ends-in-future": ("events", "occurred_to", _days_ahead(2), "FUTURE_DATE"),
+    "reported-in-year-one": ("events", "reported_at", "0001-01-01T00:00:00Z", "INVALID_RANGE"),
+    "reported-in-future": ("events", "reported_at", _days_ahead(2), "FUTURE_DATE"),
+    "born-in-year-one": ("persons", "date_of_birth", "0001-01-01", "INVALID_RANGE"),
+    "born-over-130-years-ago": (
+        "persons", "date_of_birth", (today() - timedelta(days=366 * 130 + 2)).isoformat(),
+        "INVALID_RANGE",
+    ),
+    "born-tomorrow": (
+        "persons", "date_of_birth", (today() + timedelta(days=1)).isoformat(), "FUTURE_DATE"
+    ),
+    "link-from-year-one": ("links", "valid_from", "0001-01-01T00:00:00Z", "INVALID_RANGE"),
+    "link-from-before-1900": ("links", "valid_from", "1899-12-31T23:59:59Z", "INVALID_RANGE"),
+    "link-from-11-years-ahead": ("links", "valid_from", _years_ahead(11), "INVALID_RANGE"),
+    "link-to-before-1900": ("links", "valid_to", "1899-12-31T23:59:59Z", "INVALID_RANGE"),
+    "link-to-11-years-ahead": ("links", "valid_to", _years_ahead(11), "INVALID_RANGE"),
+    "link-to-year-9999": ("links", "valid_to", "9999-12-31T00:00:00Z", "INVALID_RANGE"),
+    "review-in-year-one": ("markers", "review_date", "0001-01-01", "INVALID_RANGE"),
+    "review-yesterday": (
+        "markers", "review_date", (today() - timedelta(days=1)).isoformat(), "INVALID_RANGE"
+    ),
+    "review-11-years-ahead": (
+        "markers", "review_date", (today() + timedelta(days=366 * 11)).isoformat(),
+        "INVALID_RANGE",
+    ),
+    "made-the-year-after-next": (
+        "vehicles", "year_of_manufacture", today().year + 2, "FUTURE_DATE"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "value", "code"),
+    list(IMPLAUSIBLE_DATES.values()),
+    ids=list(IMPLAUSIBLE_DATES),
+)
+def test_date_no_record_can_hold_is_refused(
+    client, refuse, *, path: str, field: str, value: Any, code: str
+) -> None:
+    body = refuse.create(path, payload_for(client, path, **{field: value}), 422, code)
+    assert (field, code) in field_errors(body)
+
+
+PLAUSIBLE_DATES = [
+    ("events", {"occurred_from": "1900-01-01T00:00:00Z", "occurred_to": None,
+                "reported_at": None}),
+    ("events", {"occurred_from": "1900-01-01T01:00:00+01:00", "occurred_to": None,
+                "reported_at": "1900-01-02T00:00:00Z"}),
+    ("persons", {"date_of_birth": (today() - timedelta(days=365 * 129)).isoformat()}),
+    ("links", {"valid_from": "1900-01-01T00:00:00Z", "valid_to": _years_ahead(9)}),
+    ("markers", {"review_date": (today() + timedelta(days=365 * 9)).isoformat()}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "overrides"), PLAUSIBLE_DATES)
+def test_dates_at_the_edges_of_the_window_are_accepted(
+    client, path: str, overrides: dict[str, Any]
+) -> None:
+    stored(client, path, payload_for(client, path, **overrides))
+
+
+def test_changing_an_event_to_the_year_one_is_refused(client, refuse) -> None:
+    event = new_record(client, "events")
+    body = refuse.change(
+        "events", event, {"version": 1, "occurred_from": "0001-01-01T00:00:00Z"}, 422,
+        "INVALID_RANGE",
+    )  # fmt: skip
+    assert body["field"] == "occurred_from"
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [

@@ -294,7 +294,9 @@ def world(
         for role in Role:
             agency = PARTNER if role in PARTNER_ROLES else FORCE
             world.headers[role] = world.signed_in([str(role)], agency=agency)
-        world.outsider = world.signed_in([str(r) for r in Role], agency=OTHER_FORCE)
+        world.outsider = world.signed_in(
+            [str(r) for r in Role if r not in PARTNER_ROLES], agency=OTHER_FORCE
+        )
         # A second partner agency, so that a share can name one that exists.
         world.signed_in(["partner_user"], agency=OTHER_PARTNER)
         world.records = {path: world.new_record(path) for path in KIND_PATHS}
@@ -558,7 +560,8 @@ def test_another_force_finds_none_of_our_records(world: World, path: str) -> Non
         assert shared.status_code == 200, shared.text
     before = world.counts()
 
-    # When a user of another force, holding every role, reaches for it in every way
+    # When a user of another force, holding every role a force's user may, reaches for it in
+    # every way
     for call in _reach(path, record):
         response = send(world, call, world.outsider)
 
@@ -572,11 +575,11 @@ def test_another_force_finds_none_of_our_records(world: World, path: str) -> Non
     assert record["id"] not in theirs
     assert set(theirs.values()) <= {OTHER_FORCE}
     assert _listed(world, path, world.owner)[record["id"]] == FORCE
-    # And the shared view does not show it to them either
+    # And the partners' shared view is closed to them: a force's users hold no partner role
     assert_problem(
         world.client.get(f"{API}/shared/events/{record['id']}", headers=world.outsider),
-        404,
-        "RECORD_NOT_FOUND",
+        403,
+        "PERMISSION_DENIED",
     )
 
 

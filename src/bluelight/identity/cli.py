@@ -226,28 +226,47 @@ def list_users(
     out.print(_user_table(users))
 
 
-def _set_disabled(username: str, *, disabled: bool) -> UserRead:
+def _set_disabled(username: str, *, disabled: bool) -> tuple[UserRead, bool]:
+    """Disable or enable a user; also whether their agency is left with an administrator."""
     with opened() as (settings, db):
         current = queries.find_user(db, username)
-        return services.change_user(
+        user = services.change_user(
             db,
             current.id,
             UserChange(version=current.version, disabled=disabled),
             actor=system_actor(settings.force_code),
         )
+        administered = any(
+            Role.AGENCY_ADMIN in u.roles and u.disabled_at is None
+            for u in queries.list_users(db, actor=system_actor(user.agency))
+        )
+        return user, administered
 
 
 @users_app.command("disable")
 def disable_user(username: str = typer.Argument(help="Whose account.")) -> None:
-    """Stop a user signing in; every session they hold ends at once."""
-    user = _set_disabled(username, disabled=True)
+    """Stop a user signing in; every session they hold ends at once.
+
+    Unlike an administrator through the API, this may disable an agency's last administrator
+    (one who has left, or whose account is compromised); it then says how to add another.
+    """
+    user, administered = _set_disabled(username, disabled=True)
     out.print(f"[green]user {user.username} disabled[/]: their sessions have ended")
+    if Role.AGENCY_ADMIN in user.roles and not administered:
+        err.print(
+            Text(
+                f"{user.agency} has no enabled administrator now: no one can manage its "
+                f"accounts through the API until you add one (bluelight users add <username> "
+                f"--agency {user.agency} --role agency_admin) or enable one again",
+                style="yellow",
+            )
+        )
 
 
 @users_app.command("enable")
 def enable_user(username: str = typer.Argument(help="Whose account.")) -> None:
     """Let a disabled user sign in again."""
-    user = _set_disabled(username, disabled=False)
+    user, _ = _set_disabled(username, disabled=False)
     out.print(f"[green]user {user.username} enabled[/]")
 
 

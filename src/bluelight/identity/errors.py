@@ -30,6 +30,8 @@ class IdentityErrorCode(StrEnum):
     USER_NOT_FOUND = "USER_NOT_FOUND"
     DEVICE_NOT_FOUND = "DEVICE_NOT_FOUND"
     ROLE_NOT_GRANTABLE = "ROLE_NOT_GRANTABLE"
+    OTHER_AGENCY = "OTHER_AGENCY"
+    LAST_ADMINISTRATOR = "LAST_ADMINISTRATOR"
     VERSION_CONFLICT = "VERSION_CONFLICT"
 
 
@@ -54,5 +56,9 @@ class IdentityError(BluelightError):
         IdentityErrorCode.USER_NOT_FOUND: 404,
         IdentityErrorCode.DEVICE_NOT_FOUND: 404,
         IdentityErrorCode.ROLE_NOT_GRANTABLE: 403,
+        IdentityErrorCode.OTHER_AGENCY: 403,
+        IdentityErrorCode.LAST_ADMINISTRATOR: 409,
         IdentityErrorCode.VERSION_CONFLICT: 409,
     }
+    # Acting on another agency's accounts is a denied attempt, audited as such.
+    refusals: ClassVar[frozenset[str]] = frozenset({IdentityErrorCode.OTHER_AGENCY})

@@ -104,6 +104,19 @@ class AgencyType(StrEnum):
     PROSECUTOR = "prosecutor"
 
 
+PARTNER_ROLES: frozenset[Role] = frozenset({Role.PARTNER_USER, Role.PROSECUTOR})
+"""The roles of a partner agency's users, who see only what a force shares with them."""
+
+
+def roles_of_agency(agency_type: str) -> frozenset[Role]:
+    """The roles a user of an agency of ``agency_type`` may hold: the partner roles in a
+    partner agency, every other role in a police force (a force's user holding a partner role
+    would read shares meant for a partner)."""
+    if agency_type == AgencyType.POLICE:
+        return frozenset(Role) - PARTNER_ROLES
+    return PARTNER_ROLES
+
+
 class Classification(StrEnum):
     """Government Security Classifications, in rising order, as far as Bluelight holds them."""
 

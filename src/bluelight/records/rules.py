@@ -10,9 +10,11 @@ validation and force-code mapping read the same list of coded fields.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import h3
@@ -32,6 +34,11 @@ from bluelight.vocab import Checker
 
 H3_RESOLUTION = 9
 CLOCK_SKEW = timedelta(minutes=5)
+# The window of times a record may hold. Nothing the police record now happened before 1900
+# (a date of birth has its own bound: no one is over 130); nothing planned, such as a link's
+# end or a marker's review, lies more than ten years ahead.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+MAX_AHEAD = timedelta(days=366 * 10)
 VRM = re.compile(r"^[A-Z0-9]{1,10}$")
 VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
@@ -88,14 +95,98 @@ def check_codes(content: Any, coded: tuple[Coded, ...], checker: Checker) -> Non
         checker.code(list_name, value, path)
 
 
+# The bidirectional controls (embeddings, overrides, isolates, marks): text holding them
+# displays in another order than it is stored and searched, so "Smith" can show as "htimS"
+# or a reference can look like another. Refused in every text field, prose included.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters (Unicode's Cc) that prose may not hold either: all but tab and line breaks.
+PROSE_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Joiners shape letters in Persian, Arabic and Indic names (and join emoji): kept.
+JOINERS = frozenset("\u200c\u200d")
+
+
+def _line_refuses(character: str) -> bool:
+    """Whether one line of text (a name, a reference, an address) may not hold
+    ``character``: a control or format character (Unicode's Cc, Cf) or a line or paragraph
+    separator (Zl, Zp), bar the joiners. Invisible, they make two values that look the same
+    differ, so one is never found by a search for the other."""
+    category = unicodedata.category(character)
+    return category in ("Cc", "Zl", "Zp") or (category == "Cf" and character not in JOINERS)
+
+
+def _refused_character(text: str, *, prose: bool) -> str | None:
+    """The first character ``text`` may not hold, if any."""
+    bidi = BIDI_CONTROLS.search(text)
+    if bidi is not None:
+        return bidi.group()
+    if prose:
+        control = PROSE_CONTROLS.search(text)
+        return control.group() if control is not None else None
+    if text.isprintable():  # the common case, at C speed: no Cc, Cf, Zl, Zp at all
+        return None
+    return next((c for c in text if _line_refuses(c)), None)
+
+
+def _is_prose(info: Any) -> bool:
+    if isinstance(info, msgspec.inspect.Metadata):
+        return bool((info.extra or {}).get("prose")) or _is_prose(info.type)
+    if isinstance(info, msgspec.inspect.UnionType):
+        return any(_is_prose(t) for t in info.types)
+    if isinstance(info, msgspec.inspect.ListType):
+        return _is_prose(info.item_type)
+    return False
+
+
+@cache
+def _prose_fields(struct: type[msgspec.Struct]) -> frozenset[str]:
+    """The fields of ``struct`` whose type is marked as prose (``schemas.PROSE``)."""
+    info = msgspec.inspect.type_info(struct)
+    fields = info.fields if isinstance(info, msgspec.inspect.StructType) else ()
+    return frozenset(f.name for f in fields if _is_prose(f.type))
+
+
+def _check_value(checker: Checker, path: str, value: Any, *, prose: bool) -> None:
+    if isinstance(value, str):
+        refused = _refused_character(value, prose=prose)
+        if refused is not None:
+            name = unicodedata.name(refused, "a control character")
+            checker.fail(
+                path,
+                E.CONTROL_CHARACTER,
+                f"{path} holds U+{ord(refused):04X} ({name}), which would make it display or "
+                "search differently from how it reads: remove it",
+                f"U+{ord(refused):04X}",
+            )
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_value(checker, f"{path}[{i}]", item, prose=prose)
+    elif isinstance(value, msgspec.Struct):
+        prose_fields = _prose_fields(type(value))
+        for name in value.__struct_fields__:
+            _check_value(
+                checker, f"{path}.{name}", getattr(value, name), prose=name in prose_fields
+            )
+
+
+def check_text(content: msgspec.Struct, checker: Checker, fields: frozenset[str]) -> None:
+    """Report every text in ``fields`` of ``content`` (and in the items of a list field) that
+    holds a character it may not: a bidirectional control anywhere; in one line of text (a
+    name, an identifier, a reference, a VRM, an address) any control or format character or
+    line break too; in prose (a narrative, notes, a description) the other controls, bar
+    tabs and line breaks.
+
+    Only the fields a change sets are checked, as they arrive (before any normalising), so
+    a refusal names what the client sent.
+    """
+    prose_fields = _prose_fields(type(content))
+    for name in content.__struct_fields__:
+        if name in fields:
+            _check_value(checker, name, getattr(content, name), prose=name in prose_fields)
+
+
 def name_key(name: str) -> str:
     """The form names are filtered on: upper case, single spaces."""
     return " ".join(name.upper().split())
-
-
-def _not_future(checker: Checker, ctx: Context, field: str, value: datetime | None) -> None:
-    if value is not None and value > ctx.now + CLOCK_SKEW:
-        checker.fail(field, E.FUTURE_DATE, f"{field} is in the future", value.isoformat())
 
 
 def _years_before(day: date, years: int) -> date:
@@ -106,15 +197,31 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _storable(checker: Checker, field: str, value: datetime | None) -> None:
-    # Times are stored in UTC; at the very ends of the calendar (1 January of year 1 east of
-    # UTC, 31 December 9999 west of it) there is no UTC time to store.
+def _plausible(
+    checker: Checker, ctx: Context, field: str, value: datetime | None, *, past: bool
+) -> None:
+    """Report a time no record of this kind can hold: before ``EARLIEST``; in the future if
+    ``past`` (what happened, or was reported), else more than ``MAX_AHEAD`` ahead (how long a
+    link holds)."""
     if value is None:
         return
     try:
+        # Times are stored in UTC; at the very ends of the calendar (1 January of year 1 east
+        # of UTC, 31 December 9999 west of it) there is no UTC time to store.
         value.astimezone(UTC)
     except OverflowError:
         checker.fail(field, E.INVALID_RANGE, f"{field} is outside the dates that can be stored")
+        return
+    if value < EARLIEST:
+        checker.fail(
+            field, E.INVALID_RANGE, f"{field} is before {EARLIEST.year}", value.isoformat()
+        )
+    elif past and value > ctx.now + CLOCK_SKEW:
+        checker.fail(field, E.FUTURE_DATE, f"{field} is in the future", value.isoformat())
+    elif not past and value > ctx.now + MAX_AHEAD:
+        checker.fail(
+            field, E.INVALID_RANGE, f"{field} is more than ten years ahead", value.isoformat()
+        )
 
 
 def _ordered(
@@ -278,10 +385,7 @@ EVENT_CODED = (
 
 def check_event(ev: EventFields, checker: Checker, ctx: Context) -> EventFields:
     for name in ("occurred_from", "occurred_to", "reported_at"):
-        _storable(checker, name, getattr(ev, name))
-    _not_future(checker, ctx, "occurred_from", ev.occurred_from)
-    _not_future(checker, ctx, "occurred_to", ev.occurred_to)
-    _not_future(checker, ctx, "reported_at", ev.reported_at)
+        _plausible(checker, ctx, name, getattr(ev, name), past=True)
     _ordered(checker, ev.occurred_from, ev.occurred_to, "occurred_to")
     _ordered(checker, ev.occurred_from, ev.reported_at, "reported_at")
     if ev.kind == "crime" and ev.offence is None:
@@ -310,8 +414,8 @@ def check_link(link: LinkFields, checker: Checker, ctx: Context) -> LinkFields:
         checker.fail("role", E.ROLE_REQUIRED, "say the person's role in the event")
     if link.link_type != ROLE_LINK and link.role is not None:
         checker.fail("role", E.ROLE_NOT_ALLOWED, f"only {ROLE_LINK} links carry a role")
-    _storable(checker, "valid_from", link.valid_from)
-    _storable(checker, "valid_to", link.valid_to)
+    _plausible(checker, ctx, "valid_from", link.valid_from, past=False)
+    _plausible(checker, ctx, "valid_to", link.valid_to, past=False)
     if link.from_id == link.to_id:
         checker.fail("to_id", E.SELF_LINK, "a record cannot be linked to itself")
     _ordered(checker, link.valid_from, link.valid_to, "valid_to")
@@ -319,7 +423,6 @@ def check_link(link: LinkFields, checker: Checker, ctx: Context) -> LinkFields:
 
 
 MARKER_CODED = (Coded("marker", "warning-marker"),)
-MAX_REVIEW = timedelta(days=366 * 10)
 
 
 def check_marker(m: MarkerFields, checker: Checker, ctx: Context) -> MarkerFields:
@@ -335,6 +438,6 @@ def check_marker(m: MarkerFields, checker: Checker, ctx: Context) -> MarkerField
     if "review_date" in ctx.changed:
         if m.review_date < ctx.today:
             checker.fail("review_date", E.INVALID_RANGE, "the review date has passed")
-        elif m.review_date > ctx.today + MAX_REVIEW:
+        elif m.review_date > ctx.today + MAX_AHEAD:
             checker.fail("review_date", E.INVALID_RANGE, "review a marker within ten years")
     return m

@@ -14,11 +14,15 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+# Text is one line, unless its type says it is prose: free text that may run over several
+# lines (``rules.check_text`` reads the mark, and refuses control characters in either kind).
+PROSE = {"prose": True}
 Code = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_./-]+$")]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Short = Annotated[str, Meta(min_length=1, max_length=150)]
-Text = Annotated[str, Meta(max_length=2000)]
-Narrative = Annotated[str, Meta(max_length=20_000)]
+Text = Annotated[str, Meta(max_length=2000, extra=PROSE)]
+Note = Annotated[str, Meta(max_length=1000, extra=PROSE)]
+Narrative = Annotated[str, Meta(max_length=20_000, extra=PROSE)]
 Reason = Annotated[str, Meta(min_length=3, max_length=500)]
 Version = Annotated[int, Meta(ge=1)]
 Instant = Annotated[datetime, Meta(tz=True)]
@@ -87,7 +91,7 @@ class PersonName(Struct, kw_only=True, forbid_unknown_fields=True):
 class Mark(Struct, kw_only=True, forbid_unknown_fields=True):
     type: Code
     location: Code | None = None
-    description: Annotated[str, Meta(max_length=500)] | None = None
+    description: Annotated[str, Meta(max_length=500, extra=PROSE)] | None = None
 
 
 class Identifier(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -266,7 +270,7 @@ class LinkFields(Fields, kw_only=True):
     to_id: uuid.UUID
     valid_from: Instant | None = None
     valid_to: Instant | None = None
-    notes: Annotated[str, Meta(max_length=1000)] | None = None
+    notes: Note | None = None
 
 
 class LinkCreate(LinkFields, kw_only=True):
@@ -284,7 +288,7 @@ class MarkerFields(Fields, kw_only=True):
     subject_type: Literal["person", "location"]
     subject_id: uuid.UUID
     marker: Code
-    detail: Annotated[str, Meta(max_length=1000)] | None = None
+    detail: Note | None = None
     review_date: date
 
 

@@ -27,7 +27,7 @@ from bluelight.records.errors import RecordError, RecordErrorCode
 from bluelight.records.kinds import Kind
 from bluelight.records.models import RecordColumns
 from bluelight.records.queries import fetch_row, record_exists, to_reads
-from bluelight.records.rules import Context, check_codes
+from bluelight.records.rules import Context, check_codes, check_text
 from bluelight.records.schemas import (
     Deletion,
     ImportBatch,
@@ -101,6 +101,7 @@ def _validated(
     session: Session, kind: Kind, content: Any, changed: frozenset[str], *, now: Any, actor: Actor
 ) -> Any:
     checker = Checker(code_lists())
+    check_text(content, checker, changed)
     check_codes(content, kind.coded, checker)
     content = kind.check(content, checker, Context(now=now, changed=changed))
     _check_references(session, kind, content, checker, changed, actor=actor)

@@ -45,6 +45,7 @@ class WebErrorCode(StrEnum):
     MALFORMED_JSON = "MALFORMED_JSON"
     UNKNOWN_FIELD = "UNKNOWN_FIELD"
     MISSING_FIELD = "MISSING_FIELD"
+    MISSING_BODY = "MISSING_BODY"
     WRONG_TYPE = "WRONG_TYPE"
     LENGTH_OUT_OF_RANGE = "LENGTH_OUT_OF_RANGE"
     VALUE_OUT_OF_RANGE = "VALUE_OUT_OF_RANGE"
@@ -107,6 +108,16 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
 
 
 def _validation_problem(message: str, source: str | None, key: str | None) -> Problem:
+    if source == "body" and key and message == repr(key):
+        # Litestar found no body at all to parse, and says so with the repr of a KeyError on
+        # its own parameter's name ("'data'"): tell the client what is missing instead.
+        return Problem(
+            WebErrorCode.MISSING_BODY,
+            400,
+            "Missing body",
+            "the request has no body: send a JSON object with the fields this route takes",
+            {"source": source},
+        )
     code: str = WebErrorCode.INVALID_REQUEST
     for pattern, name in VALIDATION_CODES:
         if pattern.search(message):

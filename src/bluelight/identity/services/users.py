@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bluelight.audit import Action
 from bluelight.db import Database
@@ -16,7 +17,14 @@ from bluelight.identity.models import Agency, RecoveryCode, SignInFailure, User
 from bluelight.identity.passwords import password_problems
 from bluelight.identity.policy import IdentityPolicy
 from bluelight.identity.queries import agency_by_code, agency_code, user_read
-from bluelight.identity.rules import Actor, AgencyType, Role, permissions_of
+from bluelight.identity.rules import (
+    PARTNER_ROLES,
+    Actor,
+    AgencyType,
+    Role,
+    permissions_of,
+    roles_of_agency,
+)
 from bluelight.identity.schemas import UserChange, UserCreate, UserRead
 from bluelight.identity.services.accounts import audit_act, end_sessions, own_user
 from bluelight.kernel import new_id, utcnow
@@ -32,17 +40,19 @@ def _check_password(password: str, username: str) -> None:
 
 
 def _check_roles(roles: list[Role], agency_type: str, actor: Any) -> None:
-    partner_roles = {Role.PARTNER_USER, Role.PROSECUTOR}
-    if agency_type != AgencyType.POLICE and any(r not in partner_roles for r in roles):
-        raise IdentityError(
-            IdentityErrorCode.ROLE_NOT_GRANTABLE,
-            "a partner agency's users may hold only the partner_user and prosecutor roles",
+    foreign = sorted(str(r) for r in set(roles) - roles_of_agency(agency_type))
+    if foreign:
+        detail = (
+            "partner_user and prosecutor are roles of a partner agency, not of a police force"
+            if agency_type == AgencyType.POLICE
+            else "a partner agency's users may hold only the partner_user and prosecutor roles"
         )
+        raise IdentityError(IdentityErrorCode.ROLE_NOT_GRANTABLE, detail, roles=foreign)
     # An administrator cannot hand out what they could not do themselves, except the
     # ordinary police roles their job is to manage.
     if isinstance(actor, Actor) and actor.user_id != "system":
         grantable = permissions_of([Role.OFFICER, Role.CONTROLLER, Role.INVESTIGATOR])
-        grantable |= actor.permissions | permissions_of([Role.PARTNER_USER, Role.PROSECUTOR])
+        grantable |= actor.permissions | permissions_of(PARTNER_ROLES)
         wanted = permissions_of(roles)
         if not wanted <= grantable:
             raise IdentityError(
@@ -62,10 +72,19 @@ def create_user(
 ) -> UserRead:
     """Add a user to the actor's agency (or, for the platform itself, the named one).
 
+    An administrator may name their own agency or none; naming another is refused rather
+    than quietly replaced by their own, so no one believes they made an account elsewhere.
+
     Raises:
         IdentityError: INVALID_USERNAME, WEAK_PASSWORD, USERNAME_TAKEN, AGENCY_NOT_FOUND,
-            ROLE_NOT_GRANTABLE.
+            ROLE_NOT_GRANTABLE, OTHER_AGENCY.
     """
+    if actor.user_id != "system" and data.agency is not None and data.agency != actor.agency:
+        raise IdentityError(
+            IdentityErrorCode.OTHER_AGENCY,
+            f"you may add users only to your own agency, {actor.agency}, not {data.agency}",
+            agency=data.agency,
+        )
     name = data.username.strip().lower()
     if len(name) < 3 or not set(name) <= USERNAME_CHARS:
         raise IdentityError(
@@ -112,12 +131,46 @@ def create_user(
         ) from exc
 
 
+def _removes_administrator(user: User, data: UserChange) -> bool:
+    """Whether ``data`` takes away an administrator: ``user`` is an enabled agency_admin, and
+    would no longer be one (the role taken away, or the account disabled)."""
+    if user.disabled_at is not None or Role.AGENCY_ADMIN not in user.roles:
+        return False
+    return bool(data.disabled) or (data.roles is not None and Role.AGENCY_ADMIN not in data.roles)
+
+
+def _other_administrator(session: Session, user: User) -> bool:
+    """Whether ``user``'s agency has another enabled administrator, counted under a lock.
+
+    The agency's row is locked first, so two changes that would each remove one of the last
+    two administrators run one after the other on PostgreSQL, and the second counts what the
+    first committed (SQLite has one writer at a time already). Lock order: the user's row
+    (taken by ``change_user``), then the agency's; nothing locks them the other way round.
+    """
+    session.execute(select(Agency.id).where(Agency.id == user.agency_id).with_for_update())
+    others = session.scalars(
+        select(User.roles).where(
+            User.agency_id == user.agency_id, User.id != user.id, User.disabled_at.is_(None)
+        )
+    )
+    return any(Role.AGENCY_ADMIN in roles for roles in others)
+
+
 def change_user(db: Database, user_id: uuid.UUID, data: UserChange, *, actor: Any) -> UserRead:
     """Change a user's name, roles, clearance, or disable/enable them. Disabling ends every
     session at once.
 
+    A change that would leave the user's agency with no enabled ``agency_admin`` (taking the
+    role from the last one, or disabling them) is refused, so an agency can always manage its
+    own accounts. The platform itself (``bluelight users disable``) may still do it, and the
+    audit entry says so: the command line is what gives an agency an administrator back
+    (``bluelight users add --role agency_admin``), so nothing is lost that it cannot restore,
+    and it is the way to shut out at once a sole administrator who has left or whose account
+    is compromised, without first having to make someone else an administrator.
+
     Raises:
-        IdentityError: USER_NOT_FOUND, ROLE_NOT_GRANTABLE, VERSION_CONFLICT.
+        IdentityError: USER_NOT_FOUND, ROLE_NOT_GRANTABLE, VERSION_CONFLICT,
+            LAST_ADMINISTRATOR.
     """
     now = utcnow()
     with db.write() as session:
@@ -129,6 +182,16 @@ def change_user(db: Database, user_id: uuid.UUID, data: UserChange, *, actor: An
                 f"the user is at version {user.version}, not {data.version}",
                 current_version=user.version,
             )
+        detail: dict[str, Any] = {}
+        if _removes_administrator(user, data) and not _other_administrator(session, user):
+            if actor.user_id != "system":
+                raise IdentityError(
+                    IdentityErrorCode.LAST_ADMINISTRATOR,
+                    f"{user.username} is the last administrator of {agency}: make another "
+                    "user an agency_admin first",
+                    agency=agency,
+                )
+            detail["no_administrator_left"] = True
         changes: dict[str, Any] = {}
         if data.display_name is not None and data.display_name != user.display_name:
             changes["display_name"] = [user.display_name, data.display_name]
@@ -163,7 +226,7 @@ def change_user(db: Database, user_id: uuid.UUID, data: UserChange, *, actor: An
                 tag,
                 subject_type="user",
                 subject_ids=[str(user.id)],
-                detail={"changes": changes},
+                detail={"changes": changes, **detail},
             )
         return user_read(user, agency)
 
