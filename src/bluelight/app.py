@@ -187,7 +187,7 @@ def create_app(
     )
     app.state.audit_writer = writer
     app.state.door = door
-    app.state.reader = RecordReader(db)
+    app.state.reader = RecordReader(db, door)
     app.state.identity_policy = policy
     app.state.database = db
     app.state.tree_signer = signer

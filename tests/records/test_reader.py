@@ -14,7 +14,8 @@ import msgspec
 import pytest
 from sqlalchemy import event
 
-from bluelight.audit import Justification
+from bluelight.audit import AuditWriter, Justification
+from bluelight.audit.door import Door
 from bluelight.db import Database
 from bluelight.identity import ALL_PERMISSIONS, Actor, Classification, system_actor
 from bluelight.identity.policy import IdentityPolicy
@@ -128,7 +129,7 @@ def force(db: Database, tmp_path: Path) -> dict[str, Any]:
 def test_the_batched_read_answers_each_reader_as_the_careful_read_does(
     db: Database, force: dict[str, Any]
 ) -> None:
-    reader = RecordReader(db)
+    reader = RecordReader(db, Door(AuditWriter(db)))
     cases = [
         (who, actor, kind, record_id, why)
         for who, actor in force["readers"].items()
@@ -163,7 +164,7 @@ def test_the_batched_read_answers_each_reader_as_the_careful_read_does(
 def test_readers_arriving_together_share_one_round_of_statements(
     db: Database, force: dict[str, Any]
 ) -> None:
-    reader = RecordReader(db)
+    reader = RecordReader(db, Door(AuditWriter(db)))
     officer = force["readers"]["sensitive"]
     # Persons with nothing restricted beside them (the one with a covert warning is read
     # the careful way, which needs the reader's grants)

@@ -8,8 +8,7 @@ level, and audit entries whose reason names them, each carrying a string found n
 For every route:
 
 1. without a reason, no answer carries any sentinel string;
-2. with a reason while the audit trail's group commit is down, an answer that carries one is
-   only ever that of a write whose own entry, with this reason, was committed with it;
+2. with a reason while the audit trail cannot be written, no answer carries one;
 3. with a reason and the trail up, an answer that carries one has its entry on the trail,
    with this reason, before the client has it.
 
@@ -30,10 +29,11 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.exc import OperationalError
 
 from bluelight.app import create_app
-from bluelight.audit import AuditWriter, Justification
+from bluelight.audit import Justification
 from bluelight.audit.models import AuditEntry
 from bluelight.db import Database
 from bluelight.identity import system_actor
@@ -68,17 +68,26 @@ NO_REASON = {"X-Bluelight-Reason": "", "X-Bluelight-Reason-Text": ""}
 KIND_OF = {k.path: k.name for k in BY_NAME.values()} | {"shared": "event"}
 
 
-class SwitchableWriter(AuditWriter):
-    """The real group-commit writer, whose commits can be made to fail (a trail that is
-    down): every read that waits on it must then answer 503 and disclose nothing."""
+class TrailSwitch:
+    """Takes the audit trail down: while ``down``, every insert of an audit entry fails as an
+    unreachable database would, whichever path writes it (a read's group commit, a batch of
+    reads, a write's own transaction)."""
 
-    down = False
+    def __init__(self, db: Database) -> None:
+        self.down = False
+        self._engine = db.engine
+        event.listen(self._engine, "before_cursor_execute", self._check)
 
-    def _append(self, drafts: list[Any]) -> list[int]:
-        if self.down:
-            msg = "the audit trail is down (test)"
-            raise RuntimeError(msg)
-        return super()._append(drafts)
+    def close(self) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._check)
+
+    def _check(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if (
+            self.down
+            and "audit_entries" in statement
+            and statement.lstrip().upper().startswith(("INSERT", "COPY"))
+        ):
+            raise OperationalError(statement[:40], {}, RuntimeError("the audit trail is down"))
 
 
 @dataclass
@@ -87,7 +96,7 @@ class Sentinel:
 
     app: Litestar
     client: TestClient[Any]
-    writer: SwitchableWriter
+    trail: TrailSwitch
     ids: dict[str, str]
     versions: dict[str, int]
     police: dict[str, str]
@@ -108,8 +117,8 @@ ACTOR = system_actor(FORCE)
 
 @pytest.fixture
 def sentinel(db: Database, settings: Any, tmp_path: Path) -> Iterator[Sentinel]:
-    writer = SwitchableWriter(db)
-    app = create_app(settings, database=db, audit_writer=writer)
+    trail = TrailSwitch(db)
+    app = create_app(settings, database=db)
     with TestClient(app) as client:
         make_user(app, "door.supervisor", ("supervisor", "agency_admin", "auditor"))
         make_user(app, "door.officer", ("officer",))
@@ -158,18 +167,21 @@ def sentinel(db: Database, settings: Any, tmp_path: Path) -> Iterator[Sentinel]:
             "vehicle": vehicle,
             "property": item,
         }
-        yield Sentinel(
-            app=app,
-            client=client,
-            writer=writer,
-            ids={k: str(r.id) for k, r in records.items()},
-            versions={k: r.version for k, r in records.items()},
-            police=police,
-            partner=partner,
-            user_id=str(partner_user.id),
-            device_id=str(device),
-            seq=seq,
-        )
+        try:
+            yield Sentinel(
+                app=app,
+                client=client,
+                trail=trail,
+                ids={k: str(r.id) for k, r in records.items()},
+                versions={k: r.version for k, r in records.items()},
+                police=police,
+                partner=partner,
+                user_id=str(partner_user.id),
+                device_id=str(device),
+                seq=seq,
+            )
+        finally:
+            trail.close()
 
 
 # --- how each route is called ------------------------------------------------------------
@@ -337,17 +349,14 @@ def test_no_route_discloses_personal_data_but_through_the_door(
     bare = _send(sentinel, call, NO_REASON)
     assert _leaked(bare) == [], f"{method} {template} answered {bare.status_code} without a reason"
 
-    # 2. With a reason while the trail's group commit is down: only a write whose own entry was
-    #    committed with it may answer with the sentinel
-    sentinel.writer.down = True
+    # 2. With a reason while the trail cannot be written: nothing of the sentinel comes back
+    sentinel.trail.down = True
     try:
         down = _send(sentinel, call, _reason("trail down"))
     finally:
-        sentinel.writer.down = False
-    if _leaked(down):
-        assert [e.outcome for e in _entry_with(sentinel, "trail down")] == ["allowed"], (
-            f"{method} {template} disclosed while the trail was down"
-        )
+        sentinel.trail.down = False
+    assert _leaked(down) == [], f"{method} {template} disclosed while the trail was down"
+    assert _entry_with(sentinel, "trail down") == []
 
     # 3. With a reason: whatever discloses has its entry, with this reason, on the trail
     answered = _send(sentinel, call, _reason("door check"))

@@ -22,6 +22,7 @@ reader), so what was refused is on the trail before the refusal is sent.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -29,10 +30,12 @@ from typing import Any, Generic, TypeVar
 from bluelight.audit.errors import AuditError, AuditErrorCode
 from bluelight.audit.reasons import REASONS
 from bluelight.audit.rules import Action, Draft, Justification, Outcome, Who, draft
-from bluelight.audit.services import AuditWriter
+from bluelight.audit.services import AuditWriter, append
+from bluelight.db import Database
 from bluelight.kernel import new_id, utcnow
 
 T = TypeVar("T")
+log = logging.getLogger("bluelight.audit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,45 @@ class Door:
         if entry is not None:
             self._writer.write(entry)
         return disclosure.value
+
+    def release_batch(
+        self,
+        db: Database,
+        items: Sequence[tuple[Disclosure[Any] | Exception, Who, Justification | None]],
+    ) -> list[Any]:
+        """``release_now`` for many disclosures at once, on the calling (worker) thread: every
+        entry in one transaction, committed before any value is handed back. Each item's
+        answer is its value, or the exception to raise for it (its own refusal, the reason it
+        lacks, or AUDIT_UNAVAILABLE for all when the transaction fails). An exception given in
+        place of a disclosure is handed back as it is.
+        """
+        answers: list[Any] = []
+        drafts: list[Draft] = []
+        for found, who, why in items:
+            if isinstance(found, Exception):
+                answers.append(found)
+                continue
+            try:
+                entry = self.entry(found, who=who, why=why)
+            except AuditError as exc:
+                answers.append(exc)
+                continue
+            if entry is not None:
+                drafts.append(entry)
+            answers.append(found.value)
+        if drafts:
+            try:
+                with db.write_connection() as conn:
+                    append(conn, drafts)
+            except Exception as exc:
+                log.exception("audit entries of a batch of reads could not be written")
+                failed = AuditError(
+                    AuditErrorCode.AUDIT_UNAVAILABLE,
+                    "the audit trail could not be written, so nothing was sent",
+                )
+                failed.__cause__ = exc
+                return [a if isinstance(a, Exception) else failed for a in answers]
+        return answers
 
     async def refuse(
         self,

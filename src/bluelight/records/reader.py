@@ -27,7 +27,7 @@ from sqlalchemy import Select, Uuid, any_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql
 
 from bluelight.audit import Justification
-from bluelight.audit.door import Disclosure
+from bluelight.audit.door import Disclosure, Door
 from bluelight.db import Database
 from bluelight.identity import Actor, Classification, classifications_up_to
 from bluelight.kernel.batching import Batcher
@@ -140,9 +140,29 @@ def _own(row: Any, actor: Actor, cleared: frozenset[str]) -> bool:
 class RecordReader:
     """Reads records by id, many requests per round (see the module's docstring)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, door: Door) -> None:
         self._db = db
+        self._door = door
         self._batcher: Batcher[Asked, Disclosure[Any]] = Batcher(self._read, limit=MAX_BATCH)
+        self._releaser: Batcher[Asked, Any] = Batcher(self._read_and_release, limit=MAX_BATCH)
+
+    async def release(
+        self, kind: Kind, record_id: uuid.UUID, *, actor: Actor, why: Justification | None
+    ) -> Any:
+        """One record by id, released through the door: read with the others that wait with
+        it, and handed back only once the consultations of the whole round are committed, in
+        one transaction on the same worker thread (no hand-off to the audit writer).
+
+        Raises:
+            as ``queries.find_record``; AuditError: AUDIT_UNAVAILABLE.
+        """
+        return await self._releaser.run(Asked(kind, record_id, actor, why))
+
+    def _read_and_release(self, batch: Sequence[Asked]) -> list[Any]:
+        found = self._read(batch)
+        return self._door.release_batch(
+            self._db, [(f, a.actor, a.why) for f, a in zip(found, batch, strict=True)]
+        )
 
     async def find(
         self, kind: Kind, record_id: uuid.UUID, *, actor: Actor, why: Justification | None

@@ -23,6 +23,7 @@ from bluelight.kernel.permissions import needs
 from bluelight.records import partners, queries, restriction, services, shares
 from bluelight.records.access import REASON_KINDS
 from bluelight.records.kinds import KINDS, Kind
+from bluelight.records.reader import RecordReader
 from bluelight.records.schemas import (
     AccessChange,
     AccessRead,
@@ -113,9 +114,8 @@ def kind_router(kind: Kind) -> Router:
 
     async def read_one(request: Request[Actor, Any, Any], record_id: FromPath[uuid.UUID]) -> Any:
         actor, why = request.user, from_headers(request.headers.get)
-        state = request.app.state
-        found = await state.reader.find(kind, record_id, actor=actor, why=why)
-        return await state.door.release(found, who=actor, why=why)
+        reader: RecordReader = request.app.state.reader
+        return await reader.release(kind, record_id, actor=actor, why=why)
 
     def update_one(
         record_id: FromPath[uuid.UUID],
