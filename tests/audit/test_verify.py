@@ -36,6 +36,7 @@ from bluelight.kernel.crypto import SigningKey, load_or_create_signing_key, veri
 from bluelight.migrations import upgrade
 from bluelight.settings import Settings
 from factories import API, assert_problem, auth_headers, person_payload, stored
+from outages import TrailSwitch
 
 ENTRIES = AuditEntry.__table__
 SUBJECTS = AuditSubject.__table__
@@ -573,16 +574,20 @@ def test_writer_that_cannot_commit_raises_audit_unavailable(unmigrated: Engine) 
 
 
 def test_read_whose_consultation_cannot_be_written_gets_503_not_the_data(
-    db: Database, settings: Settings, unmigrated: Engine
+    db: Database, settings: Settings
 ) -> None:
-    # Given an app whose group commit writes to a database without the trail
-    broken = AuditWriter(Database(unmigrated))
-    with TestClient(create_app(settings, database=db, audit_writer=broken)) as client:
-        client.headers.update(auth_headers(client))
-        person = stored(client, "persons", person_payload())
+    # Given an app whose audit trail cannot be written once the person is stored
+    trail = TrailSwitch(db)
+    try:
+        with TestClient(create_app(settings, database=db)) as client:
+            client.headers.update(auth_headers(client))
+            person = stored(client, "persons", person_payload())
+            trail.down = True
 
-        # When a person is read (with a reason)
-        response = client.get(f"{API}/persons/{person['id']}")
+            # When a person is read (with a reason)
+            response = client.get(f"{API}/persons/{person['id']}")
+    finally:
+        trail.close()
 
     # Then the read is refused as the trail is unavailable, and the person is not sent
     assert_problem(response, 503, "AUDIT_UNAVAILABLE")

@@ -29,8 +29,7 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import create_engine, event, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine, select
 
 from bluelight.app import create_app
 from bluelight.audit import Justification
@@ -55,6 +54,7 @@ from factories import (
     sign_in,
     vehicle_payload,
 )
+from outages import TrailSwitch
 
 PARTNER = "FIRE9"
 SURNAME = "Zzyzxsentinel"
@@ -66,28 +66,6 @@ SENTINELS = (SURNAME, WARNING, NOTE, MODEL, REASON_TEXT)
 SEED_WHY = Justification("INVESTIGATION", "seeding the sentinel force")
 NO_REASON = {"X-Bluelight-Reason": "", "X-Bluelight-Reason-Text": ""}
 KIND_OF = {k.path: k.name for k in BY_NAME.values()} | {"shared": "event"}
-
-
-class TrailSwitch:
-    """Takes the audit trail down: while ``down``, every insert of an audit entry fails as an
-    unreachable database would, whichever path writes it (a read's group commit, a batch of
-    reads, a write's own transaction)."""
-
-    def __init__(self, db: Database) -> None:
-        self.down = False
-        self._engine = db.engine
-        event.listen(self._engine, "before_cursor_execute", self._check)
-
-    def close(self) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._check)
-
-    def _check(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if (
-            self.down
-            and "audit_entries" in statement
-            and statement.lstrip().upper().startswith(("INSERT", "COPY"))
-        ):
-            raise OperationalError(statement[:40], {}, RuntimeError("the audit trail is down"))
 
 
 @dataclass
