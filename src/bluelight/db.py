@@ -131,6 +131,12 @@ def _decode_json(text: str | bytes) -> Any:
     return msgspec.json.decode(text)
 
 
+def _encode_json(value: Any) -> str:
+    """JSON columns written with msgspec, for the same reason: every audited read writes an
+    entry with three (its subjects, recipients and detail)."""
+    return msgspec.json.encode(value).decode()
+
+
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Engine:
     """An engine for ``url`` with Bluelight's connection settings.
 
@@ -141,7 +147,12 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=echo, pool_size=20, max_overflow=20, json_deserializer=_decode_json
+            url,
+            echo=echo,
+            pool_size=20,
+            max_overflow=20,
+            json_serializer=_encode_json,
+            json_deserializer=_decode_json,
         )
         _install_sqlite_hooks(engine, sqlite_synchronous)
         return engine
@@ -153,6 +164,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
         pool_size=20,
         max_overflow=20,
         pool_pre_ping=True,
+        json_serializer=_encode_json,
         json_deserializer=_decode_json,
     )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
@@ -129,6 +129,24 @@ def from_headers(header: Callable[[str, str], str]) -> Justification | None:
         AuditError: REASON_REQUIRED, UNKNOWN_REASON, INVALID_REASON_TEXT.
     """
     return _given(header(REASON_HEADER, ""), header(TEXT_HEADER, ""))
+
+
+_RAW_NAMES = (REASON_HEADER.encode(), TEXT_HEADER.encode())
+
+
+def from_raw_headers(headers: Iterable[tuple[bytes, bytes]]) -> Justification | None:
+    """``from_headers`` over an ASGI scope's raw header pairs (lower-case names), the first of
+    each as a request's headers would read: no header object built on the path of every
+    audited read.
+
+    Raises:
+        AuditError: as ``from_headers``.
+    """
+    given: dict[str, str] = {}
+    for name, value in headers:
+        if name in _RAW_NAMES:
+            given.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return from_headers(given.get)
 
 
 # An officer gives one reason for a run of checks: the same two headers, parsed once.

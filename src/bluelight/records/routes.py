@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from bluelight.audit import Action, Justification
 from bluelight.audit.door import Act, Disclosure, Door
-from bluelight.audit.reasons import from_headers
+from bluelight.audit.reasons import from_raw_headers
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
 from bluelight.kernel.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -113,9 +113,9 @@ def kind_router(kind: Kind) -> Router:
         )
 
     async def read_one(request: Request[Actor, Any, Any], record_id: FromPath[uuid.UUID]) -> Any:
-        actor, why = request.user, from_headers(request.headers.get)
         reader: RecordReader = request.app.state.reader
-        return await reader.release(kind, record_id, actor=actor, why=why)
+        why = from_raw_headers(request.scope["headers"])
+        return await reader.release(kind, record_id, actor=request.user, why=why)
 
     def update_one(
         record_id: FromPath[uuid.UUID],

@@ -14,7 +14,7 @@ from typing import Any
 from litestar import Request
 
 from bluelight.audit import AuditError, AuditErrorCode, Justification
-from bluelight.audit.reasons import REASONS, from_headers
+from bluelight.audit.reasons import REASONS, from_raw_headers
 
 
 def justification(request: Request[Any, Any, Any]) -> Justification | None:
@@ -24,7 +24,7 @@ def justification(request: Request[Any, Any, Any]) -> Justification | None:
         AuditError: REASON_REQUIRED (one header without the other), UNKNOWN_REASON,
             INVALID_REASON_TEXT.
     """
-    return from_headers(request.headers.get)
+    return from_raw_headers(request.scope["headers"])
 
 
 async def provide_justification(request: Request[Any, Any, Any]) -> Justification | None:
