@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql
 
 from bluelight.audit import Justification
 from bluelight.audit.door import Disclosure, Door
-from bluelight.db import Database
+from bluelight.db import Database, plain_rows
 from bluelight.identity import Actor, Classification, classifications_up_to
 from bluelight.kernel.batching import Batcher
 from bluelight.records.access import ENDPOINTS, needs_reason, reason_needed
@@ -217,10 +217,10 @@ class RecordReader:
             markers: dict[uuid.UUID, list[Any]] = {}
             addresses: dict[uuid.UUID, list[Any]] = {}
             if kind_name in ("person", "location"):
-                for m in conn.execute(statements.markers, {"ids": ids}):
+                for m in plain_rows(conn.execute(statements.markers, {"ids": ids})):
                     markers.setdefault(m.subject_id, []).append(m)
             if kind_name == "person":
-                for a in conn.execute(statements.addresses, {"ids": ids}):
+                for a in plain_rows(conn.execute(statements.addresses, {"ids": ids})):
                     addresses.setdefault(a.from_id, []).append(a)
         for i, one in zip(indices, asked, strict=True):
             try:

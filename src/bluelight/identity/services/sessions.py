@@ -13,7 +13,7 @@ from sqlalchemy import LargeBinary, any_, bindparam, select, update
 from sqlalchemy.dialects import postgresql
 
 from bluelight.audit import Action
-from bluelight.db import Database
+from bluelight.db import Database, plain_rows
 from bluelight.identity.errors import IdentityError, IdentityErrorCode
 from bluelight.identity.models import AccessSession, Agency, Device, User
 from bluelight.identity.policy import IdentityPolicy
@@ -95,12 +95,8 @@ def authenticate_many(
     now = utcnow()
     digests = [token_digest(t) for t in tokens]
     with db.autocommit() as conn:
-        rows = {
-            row.token_digest: row
-            for row in conn.execute(
-                _session_query(db.dialect), {"digests": list(dict.fromkeys(digests))}
-            )
-        }
+        found = conn.execute(_session_query(db.dialect), {"digests": list(dict.fromkeys(digests))})
+        rows = {row.token_digest: row for row in plain_rows(found)}
     results: list[Actor | IdentityError] = []
     stale: set[uuid.UUID] = set()
     for digest in digests:
