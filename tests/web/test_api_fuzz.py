@@ -1,9 +1,11 @@
-"""No request, however odd, gets a 500 or leaves half a record behind.
+"""No request, however odd, gets a 500 or leaves half a record behind, and every answer is
+one the OpenAPI document declares.
 
 Two bounded fuzzers: schemathesis drives every operation of our own OpenAPI document with
-valid and invalid input; a Hypothesis fuzzer sends near-valid records (valid fields mixed with
-random JSON, dates at the ends of the calendar) and random list filters, which the OpenAPI
-document cannot describe, and checks that a refused write stores nothing.
+valid and invalid input and checks each answer against the document; a Hypothesis fuzzer
+sends near-valid records (valid fields mixed with random JSON, dates at the ends of the
+calendar) and random list filters, nearer the edges than a generator working from the
+document gets, and checks that a refused write stores nothing.
 """
 
 from __future__ import annotations
@@ -138,10 +140,11 @@ def _negated(case: Any) -> set[str]:
 
 def test_every_answer_of_every_operation_conforms_to_the_openapi_document(client) -> None:
     """Schemathesis drives every operation of our own document with valid and invalid
-    requests (real ids behind path parameters half the time), signed in as a user holding every
-    role of the force, and checks each answer: no 500; its status, media type, headers and body
-    as the document declares; a valid request taken (or refused only for what it asks of the
-    data: ``ACCEPTED``); an invalid one refused.
+    requests, signed in as a user holding every role of the force, and checks each answer: no
+    500; its status, media type, headers and body as the document declares; a valid request
+    taken (or refused only for what it asks of the data: ``ACCEPTED``); an invalid one refused.
+    Half the valid requests name real records, users and devices in their paths (an invalid
+    request keeps the invalid value it was made to send).
 
     Two refusals the document cannot state are not held against it:
 

@@ -239,3 +239,19 @@ def test_a_new_route_is_described_from_what_it_declares() -> None:
     assert set(paths["/open"]["get"]["responses"]) == {"200", "400", "503"}
     assert paths["/open"]["get"]["security"] == []
     validate(document)
+
+
+def test_every_place_that_serves_the_document_serves_the_whole_of_it(client) -> None:
+    # Given the document at its API address
+    served = client.get(f"{API}/openapi.json").json()
+    assert "Problem" in served["components"]["schemas"]
+
+    # When the docs' own copy and the docs page are fetched
+    copy = client.get("/api/docs/openapi.json")
+    page = client.get("/api/docs")
+
+    # Then they hold the same document, answers and all
+    assert copy.status_code == 200
+    assert copy.json() == served
+    assert page.status_code == 200
+    assert '"#/components/schemas/Problem"' in page.text
