@@ -34,6 +34,7 @@ from bluelight.web.auth import AccessMiddleware, Authenticator, TokenAuthenticat
 from bluelight.web.docs import DocsRenderPlugin, docs_asset, warn_if_missing
 from bluelight.web.errors import EXCEPTION_HANDLERS
 from bluelight.web.justification import provide_disclosure_reason, provide_justification
+from bluelight.web.openapi import DocumentJsonPlugin, api_document
 from bluelight.web.refusals import audit_refusal
 from bluelight.web.schemas import Health
 from bluelight.web.text import refuse_nul
@@ -73,7 +74,7 @@ def openapi_config() -> OpenAPIConfig:
         ),
         security=[{"BearerToken": []}],
         # Swagger UI from node_modules, served by Bluelight (forces run closed networks).
-        render_plugins=[DocsRenderPlugin()],
+        render_plugins=[DocsRenderPlugin(), DocumentJsonPlugin()],
         openapi_router=Router(
             path="/api/docs", route_handlers=[], opt=PUBLIC, include_in_schema=False
         ),
@@ -119,7 +120,7 @@ def create_app(
 
     @get("/openapi.json", opt=PUBLIC, include_in_schema=False)
     async def openapi(request: Request[Any, Any, Any]) -> dict[str, Any]:
-        return request.app.openapi_schema.to_schema()
+        return api_document(request.app)
 
     @get("/", opt=PUBLIC, include_in_schema=False)
     async def index() -> File:

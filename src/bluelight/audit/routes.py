@@ -39,6 +39,8 @@ Subject = Annotated[str | None, QueryParameter(max_length=40)]
 # A place in the trail is a signed 64-bit integer in the database; a larger one is no place.
 MAX_PLACE = 2**63 - 1
 ACTIONS = {str(a) for a in Action}
+# For the API document: what the server checks of a query past its type.
+CHECKED = {"action": {"type": "string", "enum": sorted(ACTIONS)}}
 T = TypeVar("T")
 
 
@@ -84,7 +86,7 @@ def searched(f: queries.EntryFilter, page: EntryPage) -> Disclosure[EntryPage]:
 
 @get(
     "/entries",
-    opt=needs(Permission.AUDIT_READ, act=SEARCHED),
+    opt=needs(Permission.AUDIT_READ, act=SEARCHED, params=CHECKED),
     summary="Search the audit trail (who looked at this person, when and why)",
     description="Newest first. `subject` finds every entry that touched a record or user; "
     "`user` takes a user id or username; times are RFC 3339 with a timezone." + REASON_NOTE,
@@ -129,7 +131,12 @@ async def read_entry(
 
 @get(
     "/export",
-    opt=needs(Permission.AUDIT_READ, act=EXPORTED),
+    opt=needs(
+        Permission.AUDIT_READ,
+        act=EXPORTED,
+        params=CHECKED,
+        produces=("application/x-ndjson", "text/csv"),
+    ),
     summary="Export entries as CSV or JSON lines",
     description="Oldest first, streamed. The export is itself audited as a disclosure."
     + REASON_NOTE,
@@ -181,7 +188,7 @@ def list_heads(db: NamedDependency[Database]) -> list[TreeHeadRead]:
 
 @get(
     "/tree-heads/latest",
-    opt=needs(Permission.AUDIT_READ),
+    opt=needs(Permission.AUDIT_READ, answers=(404,)),
     summary="The latest signed tree head",
     sync_to_thread=True,
 )
@@ -217,7 +224,7 @@ def signing_key(signer: NamedDependency[TreeSigner]) -> SigningKeyRead:
 
 @get(
     "/proofs/inclusion",
-    opt=needs(Permission.AUDIT_READ),
+    opt=needs(Permission.AUDIT_READ, answers=(404,)),
     summary="RFC 9162 inclusion proof of an entry",
     sync_to_thread=True,
 )

@@ -32,9 +32,13 @@ from bluelight.kernel.permissions import PUBLIC, needs
 NO_STORE = CacheControlHeader(no_store=True)
 
 
+# Both steps answer 401 to whatever does not sign in.
+SIGN_IN_STEP = {**PUBLIC, "answers": (401,)}
+
+
 @post(
     "/sign-in",
-    opt=PUBLIC,
+    opt=SIGN_IN_STEP,
     summary="Sign in, step one: username, password and this device",
     description="Answers with a challenge for the second factor (and, for a user without one, "
     "a new TOTP secret and its QR code to enrol). Every failure answers 401 SIGN_IN_FAILED.",
@@ -58,7 +62,7 @@ def sign_in(
 
 @post(
     "/second-factor",
-    opt=PUBLIC,
+    opt=SIGN_IN_STEP,
     summary="Sign in, step two: a code from the authenticator app (or a recovery code)",
     description="Opens a session: an opaque bearer token bound to the device.",
     status_code=200,

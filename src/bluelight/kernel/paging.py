@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
+# A cursor is the 16 bytes of an id in URL-safe base64 without padding; empty is the first page.
+CURSOR_PATTERN = r"^(?:[A-Za-z0-9_-]{21}[AQgw])?$"
+_CURSOR = re.compile(CURSOR_PATTERN)
 
 
 class CursorError(ValueError):
@@ -25,8 +29,12 @@ def decode_cursor(cursor: str) -> uuid.UUID:
     Raises:
         CursorError: the cursor is not one this server made.
     """
+    if not cursor or not _CURSOR.fullmatch(cursor):
+        # Decoding alone would pass over characters outside the alphabet.
+        msg = "the cursor is not one this server made"
+        raise CursorError(msg)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = base64.urlsafe_b64decode(cursor + "==")
         return uuid.UUID(bytes=raw)
     except (binascii.Error, ValueError) as exc:
         msg = "the cursor is not one this server made"

@@ -33,11 +33,13 @@ from bluelight.vocab import Checker
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """A list filter: the query parameter, the column, how it compares, how its text parses."""
+    """A list filter: the query parameter, the column, how it compares, how its text parses,
+    and the format the API document gives it (the JSON Schema format that parse accepts)."""
 
     column: str
     op: str = "eq"
     parse: Callable[[str], Any] = str
+    format: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,7 @@ PERSON = Kind(
     filters={
         "family_name": Filter("family_name_key", "prefix", _upper),
         "given_names": Filter("given_names_key", "prefix", _upper),
-        "date_of_birth": Filter("date_of_birth", "eq", date.fromisoformat),
+        "date_of_birth": Filter("date_of_birth", "eq", date.fromisoformat, "date"),
         "sex": Filter("sex"),
     },
     derived=_person_derived,
@@ -192,9 +194,9 @@ EVENT = Kind(
         "incident_type": Filter("incident_type"),
         "offence": Filter("offence"),
         "reference": Filter("reference"),
-        "location_id": Filter("location_id", "eq", uuid.UUID),
-        "occurred_after": Filter("occurred_from", "gte", _datetime),
-        "occurred_before": Filter("occurred_from", "lte", _datetime),
+        "location_id": Filter("location_id", "eq", uuid.UUID, "uuid"),
+        "occurred_after": Filter("occurred_from", "gte", _datetime, "date-time"),
+        "occurred_before": Filter("occurred_from", "lte", _datetime, "date-time"),
     },
 )
 
@@ -212,8 +214,8 @@ LINK = Kind(
     read_permission=Permission.LINK_READ,
     write_permission=Permission.LINK_WRITE,
     filters={
-        "from_id": Filter("from_id", "eq", uuid.UUID),
-        "to_id": Filter("to_id", "eq", uuid.UUID),
+        "from_id": Filter("from_id", "eq", uuid.UUID, "uuid"),
+        "to_id": Filter("to_id", "eq", uuid.UUID, "uuid"),
         "link_type": Filter("link_type"),
         "role": Filter("role"),
     },
@@ -233,9 +235,9 @@ MARKER = Kind(
     read_permission=Permission.MARKER_READ,
     write_permission=Permission.MARKER_WRITE,
     filters={
-        "subject_id": Filter("subject_id", "eq", uuid.UUID),
+        "subject_id": Filter("subject_id", "eq", uuid.UUID, "uuid"),
         "marker": Filter("marker"),
-        "review_before": Filter("review_date", "lte", date.fromisoformat),
+        "review_before": Filter("review_date", "lte", date.fromisoformat, "date"),
     },
 )
 

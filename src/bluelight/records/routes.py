@@ -18,11 +18,11 @@ from bluelight.audit.door import Act, Disclosure, Door
 from bluelight.audit.reasons import from_raw_headers
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
-from bluelight.kernel.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from bluelight.kernel.paging import CURSOR_PATTERN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from bluelight.kernel.permissions import needs
 from bluelight.records import partners, queries, restriction, services, shares
 from bluelight.records.access import REASON_KINDS
-from bluelight.records.kinds import KINDS, Kind
+from bluelight.records.kinds import KINDS, Filter, Kind
 from bluelight.records.reader import RecordReader
 from bluelight.records.schemas import (
     AccessChange,
@@ -41,6 +41,15 @@ from bluelight.records.share_levels import SHAREABLE
 
 RESERVED_QUERY = {"cursor", "limit", "include_deleted"}
 T = TypeVar("T")
+# For the API document: what the server checks of a cursor past its length.
+CURSOR = {"cursor": {"type": "string", "pattern": CURSOR_PATTERN}}
+
+
+def _filter_schema(spec: Filter) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "maxLength": queries.MAX_FILTER_LENGTH}
+    if spec.format:
+        schema["format"] = spec.format
+    return schema
 
 
 def _json_body(struct: type[Any]) -> Any:
@@ -190,14 +199,22 @@ def kind_router(kind: Kind) -> Router:
         )(_typed(create_one, data=_json_body(kind.create), **{"return": kind.read})),
         get(
             "/",
-            opt=needs(kind.read_permission, act=queries.list_act(kind)),
+            opt=needs(
+                kind.read_permission,
+                act=queries.list_act(kind),
+                params={
+                    **CURSOR,
+                    **{name: _filter_schema(spec) for name, spec in kind.filters.items()},
+                },
+            ),
             summary=f"List {kind.path}",
             description=f"Keyset pages in id order. Filters: {filters}.{reason_note}",
             operation_id=f"list_{kind.path}",
         )(list_page),
         get(
             "/{record_id:uuid}",
-            opt=needs(kind.read_permission, act=queries.read_act(kind)),
+            # It reads the reason headers itself (no dependency injection on this path).
+            opt=needs(kind.read_permission, act=queries.read_act(kind), reason="accepted"),
             summary=f"Read a {kind.name}",
             description=f"The read is audited before the record is sent.{reason_note}",
             operation_id=f"read_{kind.name}",
@@ -326,7 +343,7 @@ def shared_router() -> Router:
 
     @get(
         "/events",
-        opt=needs(Permission.SHARED_READ, act=partners.SHARED_READ),
+        opt=needs(Permission.SHARED_READ, act=partners.SHARED_READ, params=CURSOR),
         summary="Events shared with my agency",
         description="A page that names people (a share at the full level) needs "
         "X-Bluelight-Reason and X-Bluelight-Reason-Text.",

@@ -20,6 +20,8 @@ from bluelight.vocab.errors import VocabError, VocabErrorCode
 from bluelight.vocab.schemas import CatalogueRead, CodeListRead, MappingRead, MappingReport
 
 FORCE = r"^[A-Z0-9]{2,10}$"
+# For the API document: a force code in either case (refused 422 MAPPING_INVALID otherwise).
+FORCE_PARAM = {"force": {"type": "string", "pattern": "^[A-Za-z0-9]{2,10}$"}}
 
 
 def _cached(request: Request[Any, Any, Any], etag: str, body: Any) -> Response[Any]:
@@ -32,7 +34,7 @@ def _cached(request: Request[Any, Any, Any], etag: str, body: Any) -> Response[A
 
 @get(
     "/",
-    opt=needs(Permission.VOCAB_READ),
+    opt=needs(Permission.VOCAB_READ, answers=(304,)),
     summary="Every code list, with ETags",
 )
 async def list_lists(request: Request[Any, Any, Any]) -> Response[CatalogueRead]:
@@ -40,7 +42,11 @@ async def list_lists(request: Request[Any, Any, Any]) -> Response[CatalogueRead]
     return _cached(request, etag, queries.catalogue(etag))
 
 
-@get("/{name:str}", opt=needs(Permission.VOCAB_READ), summary="One code list, with its ETag")
+@get(
+    "/{name:str}",
+    opt=needs(Permission.VOCAB_READ, answers=(304,)),
+    summary="One code list, with its ETag",
+)
 async def read_list(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[CodeListRead]:
     cl = code_list(name)
     return _cached(request, cl.etag, queries.read_list(cl))
@@ -48,7 +54,7 @@ async def read_list(request: Request[Any, Any, Any], name: FromPath[str]) -> Res
 
 @get(
     "/{name:str}/mappings/{force:str}",
-    opt=needs(Permission.VOCAB_READ),
+    opt=needs(Permission.VOCAB_READ, answers=(422,), params=FORCE_PARAM),
     summary="A force's mapping of its local codes to one national list",
     sync_to_thread=True,
 )
@@ -60,7 +66,7 @@ def read_mapping(
 
 @put(
     "/{name:str}/mappings/{force:str}",
-    opt=needs(Permission.VOCAB_MAP),
+    opt=needs(Permission.VOCAB_MAP, body="text/csv", params=FORCE_PARAM),
     summary="Load a force's legacy list: CSV of local code, local label, national code",
     description="Send the file as the body with Content-Type text/csv (UTF-8).",
 )

@@ -22,6 +22,7 @@ from litestar.response import File
 
 from bluelight.kernel.errors import BluelightError
 from bluelight.kernel.permissions import PUBLIC
+from bluelight.web.openapi import api_document
 
 log = logging.getLogger("bluelight.web")
 
@@ -131,6 +132,7 @@ class DocsRenderPlugin(SwaggerRenderPlugin):
         missing = missing_assets()
         if missing:
             raise _unavailable(missing)
+        openapi_schema = api_document(request.app)
         # The spec sits inside a script element: "</" must not end it early.
         # The one server, "/", is this page's own origin: Swagger UI would offer it in a
         # drop-down with no label, which helps no one.
