@@ -31,6 +31,7 @@ from bluelight.runtime import Runtime
 from bluelight.settings import Settings, get_settings
 from bluelight.vocab.routes import vocab_router
 from bluelight.web.auth import AccessMiddleware, Authenticator, TokenAuthenticator
+from bluelight.web.body import JSONRequest
 from bluelight.web.docs import DocsRenderPlugin, docs_asset, warn_if_missing
 from bluelight.web.errors import EXCEPTION_HANDLERS
 from bluelight.web.justification import provide_disclosure_reason, provide_justification
@@ -180,6 +181,7 @@ def create_app(
         middleware=[lambda app: AccessMiddleware(app, auth)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
+        request_class=JSONRequest,
         openapi_config=openapi_config(),
         on_startup=[warn_if_missing, start],
         on_shutdown=[close],

@@ -43,6 +43,8 @@ class WebErrorCode(StrEnum):
     INVALID_REQUEST = "INVALID_REQUEST"
     INVALID_PARAMETER = "INVALID_PARAMETER"
     MALFORMED_JSON = "MALFORMED_JSON"
+    BODY_NOT_UTF8 = "BODY_NOT_UTF8"
+    BODY_TOO_DEEP = "BODY_TOO_DEEP"
     UNKNOWN_FIELD = "UNKNOWN_FIELD"
     MISSING_FIELD = "MISSING_FIELD"
     MISSING_BODY = "MISSING_BODY"
@@ -59,6 +61,7 @@ class WebError(BluelightError):
     statuses: ClassVar[dict[str, int]] = {
         WebErrorCode.PERMISSION_DENIED: 403,
         WebErrorCode.ROUTE_CLOSED: 403,
+        WebErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     }
     refusals: ClassVar[frozenset[str]] = frozenset(
         {WebErrorCode.PERMISSION_DENIED, WebErrorCode.ROUTE_CLOSED}
