@@ -34,6 +34,7 @@ from bluelight.web.auth import AccessMiddleware, Authenticator, TokenAuthenticat
 from bluelight.web.body import JSONRequest
 from bluelight.web.docs import DocsRenderPlugin, docs_asset, warn_if_missing
 from bluelight.web.errors import EXCEPTION_HANDLERS
+from bluelight.web.headers import add_security_headers
 from bluelight.web.justification import provide_disclosure_reason, provide_justification
 from bluelight.web.refusals import audit_refusal
 from bluelight.web.schemas import Health
@@ -125,7 +126,10 @@ def create_app(
     @get("/", opt=PUBLIC, include_in_schema=False)
     async def index() -> File:
         return File(
-            STATIC / "index.html", content_disposition_type="inline", media_type="text/html"
+            STATIC / "index.html",
+            filename="index.html",
+            content_disposition_type="inline",
+            media_type="text/html",
         )
 
     api = Router(
@@ -178,6 +182,7 @@ def create_app(
         },
         after_exception=[audit_refusal],
         before_request=refuse_nul,
+        before_send=[add_security_headers],
         middleware=[lambda app: AccessMiddleware(app, auth)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
