@@ -43,7 +43,7 @@ from factories import (
     person_payload,
     settings_for_tests,
 )
-from outages import DatabaseSwitch
+from outages import DatabaseSwitch, TrailSwitch
 
 needs_postgresql = pytest.mark.skipif(
     not os.environ.get("BLUELIGHT_TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -184,6 +184,23 @@ def test_nothing_acknowledged_is_lost_when_the_database_fails_under_load(
     assert acknowledged
     for record_id in acknowledged:
         assert client.get(f"{API}/persons/{record_id}").status_code == 200
+
+
+def test_a_read_refused_for_want_of_the_audit_trail_says_when_to_retry(client: Any) -> None:
+    # Given a stored person, and the audit trail failing to take entries
+    person = new_record(client, "persons")
+    trail = TrailSwitch(client.app.state.database)
+    trail.down = True
+    try:
+        # When the person is read
+        response = client.get(f"{API}/persons/{person['id']}")
+    finally:
+        trail.close()
+
+    # Then nothing is sent, and the client is told when to try again
+    assert_problem(response, 503, "AUDIT_UNAVAILABLE")
+    assert response.headers["retry-after"] == "2"
+    assert person["id"] not in response.text
 
 
 def test_a_programming_error_in_sql_stays_a_500(client: Any) -> None:
