@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import File
 from litestar.static_files import create_static_files_router
+from sqlalchemy.exc import SQLAlchemyError
 
 from bluelight import __version__
 from bluelight.audit import AuditWriter, TreeSigner
@@ -31,8 +32,10 @@ from bluelight.runtime import Runtime
 from bluelight.settings import Settings, get_settings
 from bluelight.vocab.routes import vocab_router
 from bluelight.web.auth import AccessMiddleware, Authenticator, TokenAuthenticator
+from bluelight.web.body import JSONRequest
 from bluelight.web.docs import DocsRenderPlugin, docs_asset, warn_if_missing
-from bluelight.web.errors import EXCEPTION_HANDLERS
+from bluelight.web.errors import EXCEPTION_HANDLERS, WebError, WebErrorCode
+from bluelight.web.headers import add_security_headers
 from bluelight.web.justification import provide_disclosure_reason, provide_justification
 from bluelight.web.openapi import DocumentJsonPlugin, api_document
 from bluelight.web.refusals import audit_refusal
@@ -51,6 +54,25 @@ def _always(value: object) -> Provide:
 def provide_actor(request: Request[Actor, Any, Any]) -> Actor:
     """The dependency ``actor``: who the request's token acts for."""
     return request.user
+
+
+def check_database(db: Database) -> None:
+    """Ask the database a trivial question.
+
+    Raises:
+        WebError: DATABASE_UNAVAILABLE (503, ``"database": "down"``) when it does not answer,
+            whatever the reason: health says so rather than claim to be well.
+    """
+    try:
+        with db.read() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+    except SQLAlchemyError as exc:
+        log.warning("health: the database does not answer: %s", exc.args[0])
+        raise WebError(
+            WebErrorCode.DATABASE_UNAVAILABLE,
+            f"the database ({db.dialect}) is down: it does not answer",
+            database="down",
+        ) from exc
 
 
 class DemoSecretsError(RuntimeError):
@@ -112,8 +134,7 @@ def create_app(
 
     @get("/health", opt=PUBLIC, summary="Liveness and database reachability", sync_to_thread=True)
     def health() -> Health:
-        with db.read() as session:
-            session.connection().exec_driver_sql("SELECT 1")
+        check_database(db)
         return Health(
             status="ok", version=__version__, database=db.dialect, force=settings.force_code
         )
@@ -125,7 +146,10 @@ def create_app(
     @get("/", opt=PUBLIC, include_in_schema=False)
     async def index() -> File:
         return File(
-            STATIC / "index.html", content_disposition_type="inline", media_type="text/html"
+            STATIC / "index.html",
+            filename="index.html",
+            content_disposition_type="inline",
+            media_type="text/html",
         )
 
     api = Router(
@@ -178,9 +202,11 @@ def create_app(
         },
         after_exception=[audit_refusal],
         before_request=refuse_nul,
+        before_send=[add_security_headers],
         middleware=[lambda app: AccessMiddleware(app, auth)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
+        request_class=JSONRequest,
         openapi_config=openapi_config(),
         on_startup=[warn_if_missing, start],
         on_shutdown=[close],

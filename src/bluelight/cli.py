@@ -55,10 +55,16 @@ def serve_app() -> None:
     """Serve the application with granian, refusing settings that could lose writes."""
     from granian.constants import Interfaces
     from granian.server import Server
+    from pydantic import ValidationError
 
     from bluelight.runtime import open_database
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]{escape(str(error['msg']).removeprefix('Value error, '))}[/]")
+        raise typer.Exit(2) from exc
     try:
         open_database(settings).dispose()
     except DurabilityError as exc:
@@ -72,12 +78,15 @@ def serve_app() -> None:
         interface=Interfaces.ASGI,
         workers=settings.workers,
         factory=True,
+        ssl_cert=settings.tls_cert,
+        ssl_key=settings.tls_key,
     ).serve()
 
 
 @app.command()
 def serve() -> None:
-    """Run the server (BLUELIGHT_HOST, BLUELIGHT_PORT, BLUELIGHT_WORKERS)."""
+    """Run the server (BLUELIGHT_HOST, BLUELIGHT_PORT, BLUELIGHT_WORKERS; TLS with
+    BLUELIGHT_TLS_CERT and BLUELIGHT_TLS_KEY)."""
     serve_app()
 
 

@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -99,6 +101,47 @@ def lock_journal(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.execute(_LOCK_JOURNAL, {"key": JOURNAL_LOCK_KEY})
+
+
+# SQLite's primary result codes for a database that cannot be used right now, as opposed to a
+# statement that is wrong (SQLITE_ERROR, 1, which also reports "no such table"): busy past
+# the busy timeout, an I/O error, a full disk, a file that cannot be opened.
+SQLITE_UNAVAILABLE = frozenset({5, 10, 13, 14})
+# PostgreSQL's SQLSTATEs for a connection refused, lost or shut down: class 08 (connection
+# exception), too many connections, and the server shutting down or starting up (57P01 is
+# what pg_terminate_backend sends).
+POSTGRESQL_UNAVAILABLE = frozenset({"53300", "57P01", "57P02", "57P03"})
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or used right now (the request may
+    succeed if tried again later), rather than that the statement or the code is wrong.
+
+    Reached: a connection lost (SQLAlchemy invalidated it), refused or never made; no
+    connection free in the pool in time; on SQLite, the file busy, unreadable or full.
+    """
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    driver_error = exc.orig
+    sqlite_code = getattr(driver_error, "sqlite_errorcode", None)
+    if not isinstance(exc, OperationalError | InterfaceError):
+        unavailable = False
+    elif isinstance(sqlite_code, int):
+        unavailable = sqlite_code & 0xFF in SQLITE_UNAVAILABLE
+    elif hasattr(driver_error, "sqlstate"):
+        # psycopg: no SQLSTATE at all is an error of the client's connection itself (refused,
+        # closed, lost); the server's own say so by their state.
+        state = getattr(driver_error, "sqlstate", None)
+        unavailable = (
+            state is None or str(state).startswith("08") or state in POSTGRESQL_UNAVAILABLE
+        )
+    else:
+        unavailable = False
+    return unavailable
 
 
 class DurabilityError(RuntimeError):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,15 +42,49 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     sql_echo: bool = False
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
+    # TLS served by Bluelight itself: a PEM certificate (chain) and its PEM private key.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @field_validator("tls_cert", "tls_key", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def _check_tls(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            msg = (
+                "BLUELIGHT_TLS_CERT and BLUELIGHT_TLS_KEY go together: set both to serve TLS, "
+                "or neither to serve plain HTTP (behind a proxy that terminates TLS)"
+            )
+            raise ValueError(msg)
+        for name, path in (
+            ("BLUELIGHT_TLS_CERT", self.tls_cert),
+            ("BLUELIGHT_TLS_KEY", self.tls_key),
+        ):
+            if path is None:
+                continue
+            if not path.is_file():
+                msg = f"{name}={path}: there is no such file"
+                raise ValueError(msg)
+            if not os.access(path, os.R_OK):
+                msg = f"{name}={path}: the server's user may not read it"
+                raise ValueError(msg)
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
+        self._check_tls()
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'bluelight.db').as_posix()}"
         if self.env is Environment.PRODUCTION and self.password_hash_cost != "standard":  # noqa: S105  (same)
             msg = "BLUELIGHT_PASSWORD_HASH_COST=fast is for tests; production hashes in full"
             raise ValueError(msg)
         return self
+
+    @property
+    def tls(self) -> bool:
+        """Whether the server itself serves TLS (HTTPS)."""
+        return self.tls_cert is not None
 
     @property
     def is_production(self) -> bool:
@@ -67,7 +102,7 @@ class Settings(BaseSettings):
         host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)  # noqa: S104  (same)
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}/"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}/"
 
     @property
     def keys_dir(self) -> Path:

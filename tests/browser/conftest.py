@@ -167,13 +167,23 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, server: str) -> Iterator[Page]:
-    """A fresh tab the size of a phone, failing the test on any uncaught script error."""
+    """A fresh tab the size of a phone, failing the test on any uncaught script error and on
+    anything the response headers' policies (CSP, Permissions-Policy) blocked or rejected."""
     context = browser.new_context(viewport=PHONE, base_url=server, locale="en-GB")
     tab = context.new_page()
     tab.set_default_timeout(5_000)
     errors: list[str] = []
     dialogs: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    blocked: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if message.type in ("error", "warning") and any(
+            policy in message.text for policy in ("Content Security Policy", "Permissions-Policy")
+        ):
+            blocked.append(message.text)
+
+    tab.on("console", on_console)
 
     def on_dialog(dialog: Any) -> None:
         dialogs.append(dialog.message)
@@ -183,4 +193,5 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     yield tab
     context.close()
     assert not errors, f"script errors on the page: {errors}"
+    assert not blocked, f"the security headers' policies blocked: {blocked}"
     assert not dialogs, f"the page opened dialogs: {dialogs}"

@@ -15,12 +15,18 @@ from typing import Any, ClassVar
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import SQLAlchemyError
 
+from bluelight.audit.errors import AuditErrorCode
+from bluelight.db import database_unavailable
 from bluelight.kernel.errors import BluelightError, Problem
 
 log = logging.getLogger("bluelight.web")
 
 PROBLEM_JSON = "application/problem+json"
+# A client told the database or the trail is unavailable waits this long before trying again
+# (RFC 9110 Retry-After, in seconds; the officer app's outbox backs off by it).
+RETRY_AFTER_SECONDS = 2
 
 
 class WebErrorCode(StrEnum):
@@ -36,6 +42,7 @@ class WebErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     # The guard.
     PERMISSION_DENIED = "PERMISSION_DENIED"
     ROUTE_CLOSED = "ROUTE_CLOSED"
@@ -43,6 +50,8 @@ class WebErrorCode(StrEnum):
     INVALID_REQUEST = "INVALID_REQUEST"
     INVALID_PARAMETER = "INVALID_PARAMETER"
     MALFORMED_JSON = "MALFORMED_JSON"
+    BODY_NOT_UTF8 = "BODY_NOT_UTF8"
+    BODY_TOO_DEEP = "BODY_TOO_DEEP"
     UNKNOWN_FIELD = "UNKNOWN_FIELD"
     MISSING_FIELD = "MISSING_FIELD"
     MISSING_BODY = "MISSING_BODY"
@@ -53,12 +62,19 @@ class WebErrorCode(StrEnum):
     INVALID_VALUE = "INVALID_VALUE"
 
 
+RETRY_LATER = frozenset(
+    {str(WebErrorCode.DATABASE_UNAVAILABLE), str(AuditErrorCode.AUDIT_UNAVAILABLE)}
+)
+
+
 class WebError(BluelightError):
     """A request refused by the web layer: its permission, or its form."""
 
     statuses: ClassVar[dict[str, int]] = {
         WebErrorCode.PERMISSION_DENIED: 403,
         WebErrorCode.ROUTE_CLOSED: 403,
+        WebErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+        WebErrorCode.DATABASE_UNAVAILABLE: 503,
     }
     refusals: ClassVar[frozenset[str]] = frozenset(
         {WebErrorCode.PERMISSION_DENIED, WebErrorCode.ROUTE_CLOSED}
@@ -96,6 +112,8 @@ AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
+    if problem.code in RETRY_LATER:
+        headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}
     body = {
         "type": f"urn:bluelight:problem:{problem.code}",
         "title": problem.title,
@@ -184,8 +202,26 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
+def handle_database_error(request: Request[Any, Any, Any], exc: SQLAlchemyError) -> Response[Any]:
+    """A database that cannot be reached is 503 DATABASE_UNAVAILABLE with Retry-After: the
+    request may succeed later. Any other database error is a fault of ours: 500, logged."""
+    if not database_unavailable(exc):
+        return handle_unexpected(request, exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.args[0])
+    return problem_response(
+        Problem(
+            WebErrorCode.DATABASE_UNAVAILABLE,
+            503,
+            "Database unavailable",
+            "the database cannot be reached right now: try again after "
+            f"{RETRY_AFTER_SECONDS} seconds (Retry-After)",
+        )
+    )
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     BluelightError: handle_bluelight_error,
     HTTPException: handle_http_exception,
+    SQLAlchemyError: handle_database_error,
     Exception: handle_unexpected,
 }
