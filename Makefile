@@ -52,7 +52,7 @@ test-newest: npm uv browser
 	@echo "newest releases that uv.lock does not have yet:"; \
 	  grep -h '==' $(NEWEST)/requirements.txt | sed 's/ .*//' | sort > $(NEWEST)/newest.pins; \
 	  grep -h '==' $(NEWEST)/locked.txt | sed 's/ .*//' | sort > $(NEWEST)/locked.pins; \
-	  comm -23 $(NEWEST)/newest.pins $(NEWEST)/locked.pins | sed 's/^/  /'
+	  comm -23 $(NEWEST)/newest.pins $(NEWEST)/locked.pins | sed 's/^/  /' | grep . || echo "  none"
 	$(UV) pip sync --quiet --python $(NEWEST)/venv/bin/python $(NEWEST)/requirements.txt
 	$(UV) pip install --quiet --python $(NEWEST)/venv/bin/python --no-deps --editable .
 	$(NEWEST)/venv/bin/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
