@@ -6,11 +6,13 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: run test setup npm lint browser bench clean
+.PHONY: run test test-newest setup uv npm lint browser bench clean
 
-setup: npm
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+setup: npm uv
 	@$(UV) sync --frozen --quiet
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
 
 # Browser libraries (Swagger UI for /api/docs, axe-core for the tests), at the exact versions in
 # package-lock.json; installed again only when package.json or the lock changed since the last
@@ -34,6 +36,26 @@ browser:
 
 test: setup browser
 	$(UV) run --frozen pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The suite on the newest releases that pyproject.toml's ranges allow, not on uv.lock: what
+# `pip install .` would take today. A scratch environment in var/newest; .venv and uv.lock are
+# left alone. Every uv pip command names its interpreter: run as `python3 -m uv`, uv pip would
+# otherwise install into the Python that runs uv.
+NEWEST := var/newest
+test-newest: npm uv browser
+	rm -rf $(NEWEST)
+	$(UV) venv --quiet --python $(PYTHON) $(NEWEST)/venv
+	$(UV) pip compile --quiet --refresh --no-header --group dev --python $(NEWEST)/venv/bin/python \
+	  pyproject.toml -o $(NEWEST)/requirements.txt
+	$(UV) export --quiet --frozen --no-hashes --no-header --no-annotate --no-emit-project \
+	  -o $(NEWEST)/locked.txt
+	@echo "newest releases that uv.lock does not have yet:"; \
+	  grep -h '==' $(NEWEST)/requirements.txt | sed 's/ .*//' | sort > $(NEWEST)/newest.pins; \
+	  grep -h '==' $(NEWEST)/locked.txt | sed 's/ .*//' | sort > $(NEWEST)/locked.pins; \
+	  comm -23 $(NEWEST)/newest.pins $(NEWEST)/locked.pins | sed 's/^/  /' | grep . || echo "  none"
+	$(UV) pip sync --quiet --python $(NEWEST)/venv/bin/python $(NEWEST)/requirements.txt
+	$(UV) pip install --quiet --python $(NEWEST)/venv/bin/python --no-deps --editable .
+	$(NEWEST)/venv/bin/python -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: setup
 	$(UV) run --frozen ruff check src tests benchmarks

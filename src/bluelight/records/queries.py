@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import Connection, Select, bindparam, or_, select
+from sqlalchemy import Connection, Row, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bluelight.audit import Action, Justification
@@ -153,7 +153,7 @@ def to_reads(
     Only the markers and addresses ``actor`` could read directly are shown (restricted ones
     only ``with_restricted``, when the request gave a reason): see ``access.shown_beside``.
     """
-    reads = [msgspec.convert(row, kind.read, from_attributes=True) for row in rows]
+    reads = [_as_read(row, kind.read) for row in rows]
     if not rows or kind.name not in ("person", "location"):
         return reads
     connection = conn.connection() if isinstance(conn, Session) else conn
@@ -163,6 +163,18 @@ def to_reads(
         msgspec.structs.replace(read, **{k: v.get(row.id, []) for k, v in extras.items()})
         for read, row in zip(reads, rows, strict=True)
     ]
+
+
+def _as_read(row: Any, read: type[T]) -> T:
+    """One row (an ORM object or a Core row) as ``read``.
+
+    A Core row converts from its mapping of column names: it is a sequence as well, and msgspec
+    (from 0.23) looks a field the row lacks (``markers``, ``addresses``) up by item, which on a
+    row means by position, and fails rather than taking the field's default.
+    """
+    if isinstance(row, Row):
+        return msgspec.convert(row._mapping, read)
+    return msgspec.convert(row, read, from_attributes=True)
 
 
 def _not_found(kind: Kind, record_id: uuid.UUID) -> RecordError:
