@@ -26,10 +26,13 @@ from sqlalchemy import (
     MetaData,
     TypeDecorator,
     Uuid,
+    any_,
+    bindparam,
     create_engine,
     event,
     text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -180,6 +183,15 @@ def _encode_json(value: Any) -> str:
     """JSON columns written with msgspec, for the same reason: every audited read writes an
     entry with three (its subjects, recipients and detail)."""
     return msgspec.json.encode(value).decode()
+
+
+def among(column: Any, name: str, item_type: Any, dialect: str) -> Any:
+    """``column`` is one of the values bound as ``name`` (a list of ``item_type``): on
+    PostgreSQL one array parameter (``= ANY``), so the statement is the same however many
+    values are asked; elsewhere an expanding ``IN``."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(item_type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 @cache

@@ -35,6 +35,7 @@ from bluelight.audit.rules import Draft, canonical_entry, tree_head_message
 from bluelight.audit.schemas import TreeHeadRead
 from bluelight.db import Database, lock_journal
 from bluelight.kernel import utcnow
+from bluelight.kernel.batching import settle
 from bluelight.kernel.crypto import SigningKey
 
 log = logging.getLogger("bluelight.audit")
@@ -142,12 +143,7 @@ class _Waiting:
 
     def settle(self) -> None:
         for future, outcome in self.futures:
-            if future.done():  # the request went away meanwhile
-                continue
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+            settle(future, outcome)
 
 
 # Who waits for an entry: a thread (a concurrent future) or a coroutine on an event loop.

@@ -20,6 +20,17 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 
 
+def settle(future: asyncio.Future[Out], answer: Out | BaseException) -> None:
+    """Hand ``answer`` (a result, or the exception to raise) to whoever awaits ``future``,
+    unless they went away meanwhile (the request was cancelled)."""
+    if future.done():
+        return
+    if isinstance(answer, BaseException):
+        future.set_exception(answer)
+    else:
+        future.set_result(answer)
+
+
 class _Pending(Generic[In, Out]):
     """One event loop's items waiting for the next batch, and whether a batch is running."""
 
@@ -69,12 +80,7 @@ class Batcher(Generic[In, Out]):
                 except Exception as exc:  # noqa: BLE001  (handed to every item that waited)
                     answers = [exc] * len(batch)
                 for (_, future), answer in zip(batch, answers, strict=True):
-                    if future.done():  # the request went away meanwhile
-                        continue
-                    if isinstance(answer, BaseException):
-                        future.set_exception(answer)
-                    else:
-                        future.set_result(answer)
+                    settle(future, answer)
         finally:
             pending.task = None
             for _, future in pending.items:  # only left when the loop is shutting down

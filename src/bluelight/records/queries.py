@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import Connection, Row, Select, bindparam, or_, select
+from sqlalchemy import Connection, Row, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bluelight.audit import Action, Justification
@@ -36,6 +36,39 @@ ADDRESS_LINKS = ("resides-at", "previously-resided-at", "works-at")
 T = TypeVar("T")
 
 
+# What a record's read shows of its warning markers and of a person's addresses; the batched
+# reader (``records.reader``) selects the same, with what it needs to decide visibility.
+MARKER_COLUMNS = (
+    WarningMarker.subject_id,
+    WarningMarker.id,
+    WarningMarker.marker,
+    WarningMarker.detail,
+    WarningMarker.review_date,
+)
+ADDRESS_COLUMNS = (
+    Link.from_id,
+    Link.id,
+    Link.link_type,
+    Link.valid_from,
+    Link.valid_to,
+    Location.id.label("location_id"),
+    Location.name,
+    Location.premises,
+    Location.street,
+    Location.town,
+    Location.postcode,
+    Location.latitude,
+    Location.longitude,
+)
+# A live address link to a live location (equalities rather than IN: a constant IN list is
+# re-rendered on every execution).
+LIVE_ADDRESS = and_(
+    or_(*(Link.link_type == t for t in ADDRESS_LINKS)),
+    Link.deleted_at.is_(None),
+    Location.deleted_at.is_(None),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Statements:
     """The statements of the read side of one kind, built once: building a statement and its
@@ -47,38 +80,17 @@ class _Statements:
 
 
 def _extras_for(where_marker: Any, where_link: Any) -> tuple[Select[Any], Select[Any]]:
-    markers: Any = select(
-        WarningMarker.subject_id,
-        WarningMarker.id,
-        WarningMarker.marker,
-        WarningMarker.detail,
-        WarningMarker.review_date,
-    ).where(where_marker, WarningMarker.deleted_at.is_(None), shown_beside(WarningMarker))
+    markers: Any = select(*MARKER_COLUMNS).where(
+        where_marker, WarningMarker.deleted_at.is_(None), shown_beside(WarningMarker)
+    )
     # In the order ``reader`` shows them too, so every path shows the same read.
     markers = markers.order_by(WarningMarker.id)
     addresses: Any = (
-        select(
-            Link.from_id,
-            Link.id,
-            Link.link_type,
-            Link.valid_from,
-            Link.valid_to,
-            Location.id.label("location_id"),
-            Location.name,
-            Location.premises,
-            Location.street,
-            Location.town,
-            Location.postcode,
-            Location.latitude,
-            Location.longitude,
-        )
+        select(*ADDRESS_COLUMNS)
         .join(Location, Location.id == Link.to_id)
         .where(
             where_link,
-            # Equalities rather than IN: a constant IN list is re-rendered on every execution.
-            or_(*(Link.link_type == t for t in ADDRESS_LINKS)),
-            Link.deleted_at.is_(None),
-            Location.deleted_at.is_(None),
+            LIVE_ADDRESS,
             shown_beside(Link),
             shown_beside(Location),
         )

@@ -23,18 +23,24 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, Uuid, any_, bindparam, or_, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Select, Uuid, select
 
 from bluelight.audit import Justification
 from bluelight.audit.door import Disclosure, Door
-from bluelight.db import Database, plain_rows
+from bluelight.db import Database, among, plain_rows
 from bluelight.identity import Actor, Classification, classifications_up_to
 from bluelight.kernel.batching import Batcher
 from bluelight.records.access import ENDPOINTS, needs_reason, reason_needed
 from bluelight.records.kinds import BY_NAME, Kind
 from bluelight.records.models import Link, Location, WarningMarker
-from bluelight.records.queries import ADDRESS_LINKS, address_line, find_record, read_act
+from bluelight.records.queries import (
+    ADDRESS_COLUMNS,
+    LIVE_ADDRESS,
+    MARKER_COLUMNS,
+    address_line,
+    find_record,
+    read_act,
+)
 from bluelight.records.schemas import AddressSummary, MarkerSummary
 
 MAX_BATCH = 256
@@ -58,12 +64,7 @@ class _Statements:
 
 
 def _among(column: Any, dialect: str) -> Any:
-    """``column`` is one of the ids bound as ``ids``: on PostgreSQL one array parameter
-    (``= ANY``), so the statement is the same whatever the number of ids; elsewhere an
-    expanding ``IN``."""
-    if dialect == "postgresql":
-        return column == any_(bindparam("ids", type_=postgresql.ARRAY(Uuid())))
-    return column.in_(bindparam("ids", expanding=True))
+    return among(column, "ids", Uuid(), dialect)
 
 
 @cache
@@ -71,11 +72,7 @@ def _statements(kind_name: str, dialect: str) -> _Statements:
     model: Any = BY_NAME[kind_name].model
     markers: Any = (
         select(
-            WarningMarker.subject_id,
-            WarningMarker.id,
-            WarningMarker.marker,
-            WarningMarker.detail,
-            WarningMarker.review_date,
+            *MARKER_COLUMNS,
             WarningMarker.owner_agency,
             WarningMarker.classification,
             WarningMarker.restricted,
@@ -85,33 +82,16 @@ def _statements(kind_name: str, dialect: str) -> _Statements:
     )
     addresses: Any = (
         select(
-            Link.from_id,
-            Link.id,
-            Link.link_type,
-            Link.valid_from,
-            Link.valid_to,
+            *ADDRESS_COLUMNS,
             Link.owner_agency,
             Link.classification,
             Link.restricted,
-            Location.id.label("location_id"),
-            Location.name,
-            Location.premises,
-            Location.street,
-            Location.town,
-            Location.postcode,
-            Location.latitude,
-            Location.longitude,
             Location.owner_agency.label("location_agency"),
             Location.classification.label("location_classification"),
             Location.restricted.label("location_restricted"),
         )
         .join(Location, Location.id == Link.to_id)
-        .where(
-            _among(Link.from_id, dialect),
-            or_(*(Link.link_type == t for t in ADDRESS_LINKS)),
-            Link.deleted_at.is_(None),
-            Location.deleted_at.is_(None),
-        )
+        .where(_among(Link.from_id, dialect), LIVE_ADDRESS)
         .order_by(Link.id)
     )
     rows = select(model.__table__).where(_among(model.id, dialect))

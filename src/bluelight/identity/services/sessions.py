@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import LargeBinary, any_, bindparam, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import LargeBinary, select, update
 
 from bluelight.audit import Action
-from bluelight.db import Database, plain_rows
+from bluelight.db import Database, among, plain_rows
 from bluelight.identity.errors import IdentityError, IdentityErrorCode
 from bluelight.identity.models import AccessSession, Agency, Device, User
 from bluelight.identity.policy import IdentityPolicy
@@ -32,12 +31,7 @@ def _session_query(dialect: str) -> Any:
     """The lookup of sessions by token digest, built once per database kind: on PostgreSQL the
     digests are one array parameter (the statement is the same however many are asked), else
     an expanding ``IN``."""
-    digests: Any = (
-        AccessSession.token_digest
-        == any_(bindparam("digests", type_=postgresql.ARRAY(LargeBinary())))
-        if dialect == "postgresql"
-        else AccessSession.token_digest.in_(bindparam("digests", expanding=True))
-    )
+    digests = among(AccessSession.token_digest, "digests", LargeBinary(), dialect)
     return (
         select(
             AccessSession.token_digest,
