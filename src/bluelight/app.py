@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -214,7 +215,7 @@ def create_app(
     )
     app.state.audit_writer = writer
     app.state.door = door
-    app.state.reader = RecordReader(db, door)
+    app.state.reader = RecordReader(db, door, auth.identify)
     app.state.identity_policy = policy
     app.state.database = db
     app.state.tree_signer = signer
@@ -222,6 +223,24 @@ def create_app(
     return app
 
 
+# The cycle collector of a server process. By default it runs a young-generation pass every 700
+# objects allocated and not yet freed, and every so often a pass over every object the process
+# holds: under load that is tens of microseconds a request, and a full pass stalls every
+# request in flight for tens of milliseconds. A server's objects are mostly made at start-up
+# and live as long as it does, and a request's die with it (reference counting frees them);
+# so what start-up made is set aside for good and the passes run 30 times less often.
+COLLECTOR_THRESHOLDS = (20_000, 20, 100)
+
+
+def tune_collector() -> None:
+    """Set the cycle collector up for a long-running server (``COLLECTOR_THRESHOLDS``)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
+
+
 def app_factory() -> Litestar:
     """Entry point for the ASGI server (``granian --factory bluelight.app:app_factory``)."""
-    return create_app()
+    app = create_app()
+    tune_collector()
+    return app

@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from bluelight.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from bluelight.audit.models import AuditEntry, AuditSubject, TreeHead
 from bluelight.audit.rules import Draft, canonical_entry, tree_head_message
 from bluelight.audit.schemas import TreeHeadRead
-from bluelight.db import Database, lock_journal
+from bluelight.db import Database, insert_rows, lock_journal
 from bluelight.kernel import utcnow
 from bluelight.kernel.batching import settle
 from bluelight.kernel.crypto import SigningKey
@@ -46,8 +46,8 @@ MAX_BATCH = 512
 # Built once: entries are appended on every audited read, and building a statement costs more
 # than running it. Core, not the ORM session: the rows are plain inserts.
 _NEXT_SEQ = select(func.coalesce(func.max(AuditEntry.seq) + 1, 0))
-_INSERT_ENTRIES = insert(AuditEntry)
-_INSERT_SUBJECTS = insert(AuditSubject)
+_ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
+_SUBJECTS: Table = AuditSubject.__table__  # type: ignore[assignment]
 
 
 def _next_seq(conn: Connection) -> int:
@@ -94,9 +94,8 @@ def append(session: Session | Connection, drafts: Sequence[Draft]) -> list[int]:
     if conn.dialect.name == "postgresql" and len(entries) > 1:
         _copy(conn, entries, subjects)
     else:
-        conn.execute(_INSERT_ENTRIES, entries)
-        if subjects:
-            conn.execute(_INSERT_SUBJECTS, subjects)
+        insert_rows(conn, _ENTRIES, entries)
+        insert_rows(conn, _SUBJECTS, subjects)
     return list(range(first, first + len(drafts)))
 
 

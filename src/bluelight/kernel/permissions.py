@@ -49,6 +49,11 @@ PUBLIC: dict[str, Any] = {"public": True}
 """The ``opt`` of a route open to anyone, signed in or not."""
 
 
+IN_ROUND = "in-round"
+"""``opt["authenticate"]`` of a route that looks its caller's bearer token up itself, in its own
+database round, checking the permission there before it reads anything (``web.auth``)."""
+
+
 def needs(permission: Permission, **opt: Any) -> dict[str, Any]:
     """The ``opt`` of a route that needs ``permission`` (with any further options)."""
     return {"permission": permission, **opt}

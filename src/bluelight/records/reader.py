@@ -6,6 +6,11 @@ markers, a person's addresses) on one worker thread, however many officers asked
 is then decided for its own reader, in Python, by the same rules as ``queries.find_record``:
 the reader's agency, their clearance, and a reason where one is needed.
 
+A route may also hand the reader the request's bearer token instead of an actor (``Caller``):
+the round then looks up every such token in one query, checks each actor against the route's
+permission, and only then reads, so a request's authentication and its read share one trip
+to a worker thread instead of taking one each.
+
 Only the common case is decided here: a live record of the reader's agency, within their
 clearance, not restricted, carrying nothing restricted beside it. Anything else (a restricted
 record or a restricted warning, which need the reader's grants; another agency's record; a
@@ -17,17 +22,18 @@ only makes the common case cheap.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import Select, Uuid, select
 
 from bluelight.audit import Justification
 from bluelight.audit.door import Disclosure, Door
-from bluelight.db import Database, among, plain_rows
+from bluelight.db import Database, among, json_document
 from bluelight.identity import Actor, Classification, classifications_up_to
 from bluelight.kernel.batching import Batcher
 from bluelight.records.access import ENDPOINTS, needs_reason, reason_needed
@@ -44,6 +50,7 @@ from bluelight.records.queries import (
 from bluelight.records.schemas import AddressSummary, MarkerSummary
 
 MAX_BATCH = 256
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +64,77 @@ class Asked:
 
 
 @dataclass(frozen=True, slots=True)
+class Caller:
+    """A request not yet authenticated: its bearer token, and ``admit``, which raises the
+    refusal of an actor the route does not let in (its permission)."""
+
+    token: str
+    admit: Callable[[Actor], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Release:
+    """One request for the releasing round: by an actor already known, or by a ``Caller``
+    whose token the round looks up; ``why`` is the refusal of the reason it gave, if it
+    was refused."""
+
+    kind: Kind
+    record_id: uuid.UUID
+    who: Actor | Caller
+    why: Justification | Exception | None
+
+
+Identify = Callable[[Sequence[str]], Sequence[Actor | Exception]]
+"""Looks up bearer tokens, many at once: for each, its actor or the refusal of it."""
+
+
+def _no_tokens(tokens: Sequence[str]) -> Sequence[Actor | Exception]:
+    msg = f"this reader looks up no tokens ({len(tokens)} asked)"
+    raise RuntimeError(msg)
+
+
+@dataclass(frozen=True, slots=True)
 class _Statements:
     rows: Select[Any]
     markers: Select[Any]
     addresses: Select[Any]
+
+
+class _MarkerRow(msgspec.Struct, frozen=True):
+    """A warning marker as the round reads it: what a reader is shown, and who may see it."""
+
+    subject_id: uuid.UUID
+    id: uuid.UUID
+    marker: str
+    detail: str | None
+    review_date: date
+    owner_agency: str
+    classification: str
+    restricted: bool
+
+
+class _AddressRow(msgspec.Struct, frozen=True):
+    """An address as the round reads it: the link and its place, and who may see each."""
+
+    from_id: uuid.UUID
+    id: uuid.UUID
+    link_type: str
+    valid_from: datetime | None
+    valid_to: datetime | None
+    location_id: uuid.UUID
+    name: str | None
+    premises: str | None
+    street: str | None
+    town: str | None
+    postcode: str | None
+    latitude: float | None
+    longitude: float | None
+    owner_agency: str
+    classification: str
+    restricted: bool
+    location_agency: str
+    location_classification: str
+    location_restricted: bool
 
 
 def _among(column: Any, dialect: str) -> Any:
@@ -69,33 +143,53 @@ def _among(column: Any, dialect: str) -> Any:
 
 @cache
 def _statements(kind_name: str, dialect: str) -> _Statements:
-    model: Any = BY_NAME[kind_name].model
+    """Each row as one JSON document (``db.json_document``), decoded by msgspec into the read
+    and the rows above."""
+    kind = BY_NAME[kind_name]
+    model: Any = kind.model
+    fields = {f.name for f in msgspec.structs.fields(kind.read)}
+    shown = [c for c in model.__table__.columns if c.name in fields]
+    rows = select(json_document(shown, dialect)).where(_among(model.id, dialect))
     markers: Any = (
         select(
-            *MARKER_COLUMNS,
-            WarningMarker.owner_agency,
-            WarningMarker.classification,
-            WarningMarker.restricted,
+            json_document(
+                [
+                    *MARKER_COLUMNS,
+                    WarningMarker.owner_agency,
+                    WarningMarker.classification,
+                    WarningMarker.restricted,
+                ],
+                dialect,
+            )
         )
         .where(_among(WarningMarker.subject_id, dialect), WarningMarker.deleted_at.is_(None))
         .order_by(WarningMarker.id)
     )
     addresses: Any = (
         select(
-            *ADDRESS_COLUMNS,
-            Link.owner_agency,
-            Link.classification,
-            Link.restricted,
-            Location.owner_agency.label("location_agency"),
-            Location.classification.label("location_classification"),
-            Location.restricted.label("location_restricted"),
+            json_document(
+                [
+                    *ADDRESS_COLUMNS,
+                    Link.owner_agency,
+                    Link.classification,
+                    Link.restricted,
+                    Location.owner_agency.label("location_agency"),
+                    Location.classification.label("location_classification"),
+                    Location.restricted.label("location_restricted"),
+                ],
+                dialect,
+            )
         )
         .join(Location, Location.id == Link.to_id)
         .where(_among(Link.from_id, dialect), LIVE_ADDRESS)
         .order_by(Link.id)
     )
-    rows = select(model.__table__).where(_among(model.id, dialect))
     return _Statements(rows, markers, addresses)
+
+
+@cache
+def _decoder(into: type[T]) -> Callable[[str], T]:
+    return msgspec.json.Decoder(into).decode
 
 
 @cache
@@ -120,11 +214,14 @@ def _own(row: Any, actor: Actor, cleared: frozenset[str]) -> bool:
 class RecordReader:
     """Reads records by id, many requests per round (see the module's docstring)."""
 
-    def __init__(self, db: Database, door: Door) -> None:
+    def __init__(self, db: Database, door: Door, identify: Identify = _no_tokens) -> None:
         self._db = db
         self._door = door
+        self._identify = identify
         self._batcher: Batcher[Asked, Disclosure[Any]] = Batcher(self._read, limit=MAX_BATCH)
-        self._releaser: Batcher[Asked, Any] = Batcher(self._read_and_release, limit=MAX_BATCH)
+        self._releaser: Batcher[_Release, tuple[Actor | None, Any]] = Batcher(
+            self._read_and_release, limit=MAX_BATCH
+        )
 
     async def release(
         self, kind: Kind, record_id: uuid.UUID, *, actor: Actor, why: Justification | None
@@ -136,13 +233,71 @@ class RecordReader:
         Raises:
             as ``queries.find_record``; AuditError: AUDIT_UNAVAILABLE.
         """
-        return await self._releaser.run(Asked(kind, record_id, actor, why))
+        _, answer = await self._releaser.run(_Release(kind, record_id, actor, why))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
-    def _read_and_release(self, batch: Sequence[Asked]) -> list[Any]:
-        found = self._read(batch)
-        return self._door.release_batch(
-            self._db, [(f, a.actor, a.why) for f, a in zip(found, batch, strict=True)]
+    async def release_to(
+        self,
+        caller: Caller,
+        kind: Kind,
+        record_id: uuid.UUID,
+        *,
+        why: Justification | Exception | None,
+    ) -> tuple[Actor | None, Any]:
+        """``release`` for a request whose token is looked up in the same round: the actor it
+        stands for (``None`` if the token was refused) and the record, or the exception that
+        refuses it (the token's refusal, the route's, ``why`` if it is one, or the read's).
+
+        Raises:
+            whatever the round itself could not do (the database unreachable).
+        """
+        return await self._releaser.run(_Release(kind, record_id, caller, why))
+
+    def _read_and_release(self, batch: Sequence[_Release]) -> list[tuple[Actor | None, Any]]:
+        actors, refusals = self._admit(batch)
+        admitted: list[int] = []
+        asked: list[Asked] = []
+        for i, (r, actor, refusal) in enumerate(zip(batch, actors, refusals, strict=True)):
+            if refusal is None and actor is not None and not isinstance(r.why, Exception):
+                admitted.append(i)
+                asked.append(Asked(r.kind, r.record_id, actor, r.why))
+        found = self._read(asked)
+        released = self._door.release_batch(
+            self._db, [(f, a.actor, a.why) for f, a in zip(found, asked, strict=True)]
         )
+        answers: list[Any] = list(refusals)
+        for i, answer in zip(admitted, released, strict=True):
+            answers[i] = answer
+        return list(zip(actors, answers, strict=True))
+
+    def _admit(
+        self, batch: Sequence[_Release]
+    ) -> tuple[list[Actor | None], list[Exception | None]]:
+        """Each request's actor (its token looked up, all in one query) and its refusal, if
+        it has one: the token's, the route's, or that of the reason it gave."""
+        callers = [r.who.token for r in batch if isinstance(r.who, Caller)]
+        looked_up = iter(self._identify(callers) if callers else ())
+        actors: list[Actor | None] = []
+        refusals: list[Exception | None] = []
+        for r in batch:
+            found = next(looked_up) if isinstance(r.who, Caller) else r.who
+            refusal: Exception | None = None
+            if isinstance(found, Exception):
+                actors.append(None)
+                refusals.append(found)
+                continue
+            if isinstance(r.who, Caller):
+                try:
+                    r.who.admit(found)
+                except Exception as exc:  # noqa: BLE001  (this request's answer)
+                    refusal = exc
+            if refusal is None and isinstance(r.why, Exception):
+                refusal = r.why
+            actors.append(found)
+            refusals.append(refusal)
+        return actors, refusals
 
     async def find(
         self, kind: Kind, record_id: uuid.UUID, *, actor: Actor, why: Justification | None
@@ -190,17 +345,19 @@ class RecordReader:
         kind = BY_NAME[kind_name]
         statements = _statements(kind_name, self._db.dialect)
         ids = list(dict.fromkeys(a.record_id for a in asked))
+        decode_read = _decoder(kind.read)
         with self._db.connect() as conn:
-            found = conn.execute(statements.rows, {"ids": ids})
-            keys = tuple(found.keys())
-            rows = {r.id: dict(zip(keys, r, strict=True)) for r in found}
-            markers: dict[uuid.UUID, list[Any]] = {}
-            addresses: dict[uuid.UUID, list[Any]] = {}
+            reads = map(decode_read, conn.execute(statements.rows, {"ids": ids}).scalars())
+            rows = {r.id: r for r in reads}
+            markers: dict[uuid.UUID, list[_MarkerRow]] = {}
+            addresses: dict[uuid.UUID, list[_AddressRow]] = {}
             if kind_name in ("person", "location"):
-                for m in plain_rows(conn.execute(statements.markers, {"ids": ids})):
+                found = conn.execute(statements.markers, {"ids": ids}).scalars()
+                for m in map(_decoder(_MarkerRow), found):
                     markers.setdefault(m.subject_id, []).append(m)
             if kind_name == "person":
-                for a in plain_rows(conn.execute(statements.addresses, {"ids": ids})):
+                found = conn.execute(statements.addresses, {"ids": ids}).scalars()
+                for a in map(_decoder(_AddressRow), found):
                     addresses.setdefault(a.from_id, []).append(a)
         for i, one in zip(indices, asked, strict=True):
             try:
@@ -212,22 +369,21 @@ class RecordReader:
     def _decide(
         kind: Kind,
         asked: Asked,
-        row: Any,
-        markers: dict[uuid.UUID, list[Any]],
-        addresses: dict[uuid.UUID, list[Any]],
+        read: Any,
+        markers: dict[uuid.UUID, list[_MarkerRow]],
+        addresses: dict[uuid.UUID, list[_AddressRow]],
     ) -> Disclosure[Any]:
         actor = asked.actor
         cleared = _cleared(actor.clearance)
         if (
-            row is None
-            or row["owner_agency"] != actor.agency
-            or row["classification"] not in cleared
-            or row["restricted"]
-            or row["deleted_at"] is not None
+            read is None
+            or read.owner_agency != actor.agency
+            or read.classification not in cleared
+            or read.restricted
+            or read.deleted_at is not None
         ):
             raise _Slow
-        record_id = row["id"]
-        read = msgspec.convert(row, kind.read)
+        record_id = read.id
         extras: dict[str, Any] = {}
         if kind.name in ("person", "location"):
             extras["markers"] = [

@@ -13,13 +13,13 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from bluelight.audit import Action, Justification
+from bluelight.audit import Action, AuditError, Justification
 from bluelight.audit.door import Act, Disclosure, Door
 from bluelight.audit.reasons import from_raw_headers
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
 from bluelight.kernel.paging import CURSOR_PATTERN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from bluelight.kernel.permissions import needs
+from bluelight.kernel.permissions import IN_ROUND, needs
 from bluelight.records import partners, queries, restriction, services, shares
 from bluelight.records.access import REASON_KINDS
 from bluelight.records.kinds import KINDS, Filter, Kind
@@ -122,9 +122,20 @@ def kind_router(kind: Kind) -> Router:
         )
 
     async def read_one(request: Request[Actor, Any, Any], record_id: FromPath[uuid.UUID]) -> Any:
+        # The token is looked up in the read's own round (``authenticate=IN_ROUND``); a
+        # reason refused is the answer only once the caller is known to be let in.
         reader: RecordReader = request.app.state.reader
-        why = from_raw_headers(request.scope["headers"])
-        return await reader.release(kind, record_id, actor=request.user, why=why)
+        why: Justification | Exception | None
+        try:
+            why = from_raw_headers(request.scope["headers"])
+        except AuditError as exc:
+            why = exc
+        actor, answer = await reader.release_to(request.scope["caller"], kind, record_id, why=why)  # type: ignore[typeddict-item]
+        if actor is not None:
+            request.scope["user"] = actor
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     def update_one(
         record_id: FromPath[uuid.UUID],
@@ -214,7 +225,12 @@ def kind_router(kind: Kind) -> Router:
         get(
             "/{record_id:uuid}",
             # It reads the reason headers itself (no dependency injection on this path).
-            opt=needs(kind.read_permission, act=queries.read_act(kind), reason="accepted"),
+            opt=needs(
+                kind.read_permission,
+                act=queries.read_act(kind),
+                reason="accepted",
+                authenticate=IN_ROUND,
+            ),
             summary=f"Read a {kind.name}",
             description=f"The read is audited before the record is sent.{reason_note}",
             operation_id=f"read_{kind.name}",

@@ -4,6 +4,11 @@ Every route declares what it needs in its ``opt``: ``permission=<Permission>`` o
 ``public=True``. ``AccessMiddleware`` refuses a route that declares neither, so a route added
 without thought is closed, not open. A refusal is audited (``web.refusals``).
 
+A route may declare ``authenticate=IN_ROUND``: it looks the token up itself, in its own
+database round, where the permission is checked before anything is read (the record read by
+id, the path of every check; ``records.reader``). The middleware then only checks that a
+bearer token was sent, and hands it on as a ``Caller``.
+
 Only the ``Authorization: Bearer`` header authenticates. No cookie ever does, so no request
 a browser sends on its own (a cross-site form, an image) can act for anyone: there is
 nothing for cross-site request forgery to ride on.
@@ -11,6 +16,8 @@ nothing for cross-site request forgery to ride on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
 from typing import Any, Protocol
 
 from litestar.enums import ScopeType
@@ -21,6 +28,8 @@ from bluelight.identity import Actor, Permission
 from bluelight.identity.errors import IdentityError, IdentityErrorCode
 from bluelight.identity.services import MAX_TOKENS_PER_LOOKUP, IdentityPolicy, authenticate_many
 from bluelight.kernel.batching import Batcher
+from bluelight.kernel.permissions import IN_ROUND
+from bluelight.records.reader import Caller
 from bluelight.web.errors import WebError, WebErrorCode
 
 
@@ -28,6 +37,11 @@ class Authenticator(Protocol):
     """Turns a bearer token into the actor it stands for, or raises ``IdentityError``."""
 
     async def authenticate(self, token: str) -> Actor: ...
+
+    def identify(self, tokens: Sequence[str]) -> Sequence[Actor | Exception]:
+        """For each token, its actor or the ``IdentityError`` that refuses it (on a worker
+        thread, for a route that authenticates in its own round)."""
+        ...
 
 
 class TokenAuthenticator:
@@ -42,12 +56,15 @@ class TokenAuthenticator:
     """
 
     def __init__(self, db: Database, policy: IdentityPolicy) -> None:
-        self._batcher: Batcher[str, Actor] = Batcher(
-            lambda tokens: authenticate_many(db, policy, tokens), limit=MAX_TOKENS_PER_LOOKUP
-        )
+        self._db = db
+        self._policy = policy
+        self._batcher: Batcher[str, Actor] = Batcher(self.identify, limit=MAX_TOKENS_PER_LOOKUP)
 
     async def authenticate(self, token: str) -> Actor:
         return await self._batcher.run(token)
+
+    def identify(self, tokens: Sequence[str]) -> list[Actor | IdentityError]:
+        return authenticate_many(self._db, self._policy, tokens)
 
 
 MAX_TOKEN = 200
@@ -109,9 +126,14 @@ class AccessMiddleware:
         if scope["type"] == ScopeType.HTTP:
             opt = scope["route_handler"].opt
             if not opt.get("public"):
-                actor = None
-                if scope["method"] != "OPTIONS":
+                if scope["method"] == "OPTIONS":
+                    authorise(None, opt)
+                elif opt.get("authenticate") == IN_ROUND and isinstance(
+                    opt.get("permission"), Permission
+                ):
+                    scope["caller"] = Caller(_bearer(scope), partial(authorise, opt=opt))  # type: ignore[typeddict-unknown-key]
+                else:
                     actor = await self.authenticator.authenticate(_bearer(scope))
                     scope["user"] = actor
-                authorise(actor, opt)
+                    authorise(actor, opt)
         await self.app(scope, receive, send)
