@@ -243,14 +243,16 @@ def _sql(constant: str) -> Any:
     return literal_column(constant, String)
 
 
-def json_document(columns: Sequence[Any], dialect: str) -> Any:
-    """A column holding, for each row, one JSON object of ``columns`` by name, in the forms
-    msgspec decodes straight into a struct: ids and dates as text, instants as RFC 3339 UTC,
-    documents as JSON, booleans as booleans.
+def json_rows(columns: Sequence[Any], dialect: str) -> Any:
+    """An aggregate holding every row a statement finds as one JSON array of objects, each
+    object ``columns`` by name, in the forms msgspec decodes straight into a struct: ids and
+    dates as text, instants as RFC 3339 UTC, documents as JSON, booleans as booleans. In no
+    particular order (an aggregate's order is not SQL's to promise).
 
-    For the reads on the path of every check: msgspec decodes a row into its struct in one
-    call, where SQLAlchemy's result processing calls Python for every id, instant and
-    document of every row, which costs more than the rest of the read.
+    For the reads on the path of every check: the database builds the array in one step,
+    and msgspec decodes it into structs in one call, where fetching rows one by one costs a
+    round of the driver each (and a hand-over of the interpreter lock, on a worker thread)
+    and SQLAlchemy's result processing calls Python for every id, instant and document.
     """
     if len(columns) > MAX_DOCUMENT_COLUMNS:
         msg = f"{len(columns)} columns in one document: at most {MAX_DOCUMENT_COLUMNS}"
@@ -262,8 +264,9 @@ def json_document(columns: Sequence[Any], dialect: str) -> Any:
             raise ValueError(msg)
         pairs += [literal_column(f"'{column.name}'"), _json_ready(column, dialect)]
     if dialect == "postgresql":
-        return func.json_build_object(*pairs, type_=String).cast(String)
-    return func.json_object(*pairs, type_=String)
+        rows = func.json_agg(func.json_build_object(*pairs))
+        return func.coalesce(rows, _sql("'[]'::json")).cast(String)
+    return func.json_group_array(func.json_object(*pairs), type_=String)
 
 
 @cache
@@ -279,11 +282,19 @@ def plain_rows(result: Any) -> Iterable[Any]:
     return map(make, result)
 
 
+# Rows of one INSERT on SQLite (its statements take at most 32,766 parameters).
+ROWS_PER_INSERT = 128
+
+
 @dataclass(frozen=True, slots=True)
 class _InsertPlan:
-    sql: str
+    head: str
+    row: str
     columns: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def sql(self, rows: int) -> str:
+        return f"{self.head} VALUES {', '.join([self.row] * rows)}"
 
 
 @cache
@@ -291,17 +302,19 @@ def _insert_plan(table: Table, dialect: Dialect) -> _InsertPlan:
     quote = dialect.identifier_preparer.quote
     columns = tuple(c.name for c in table.columns)
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (
+    head = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([marker] * len(columns))})"
+        f"({', '.join(quote(c) for c in columns)})"
     )
     processors = tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns)
-    return _InsertPlan(sql, columns, processors)
+    return _InsertPlan(head, f"({', '.join([marker] * len(columns))})", columns, processors)
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (a value for every column of ``table``, by name) with one
-    ``executemany`` of the driver.
+    """Insert ``rows`` (a value for every column of ``table``, by name) through the driver:
+    on SQLite, up to ``ROWS_PER_INSERT`` rows in one statement (one step of the database,
+    where ``executemany`` takes one for each row, handing the interpreter lock over each
+    time); elsewhere with one ``executemany``.
 
     Each value is made ready for the database by its column's own type, as SQLAlchemy does
     it, so what is stored is what ``insert(table)`` stores; what is left out is SQLAlchemy's
@@ -312,9 +325,13 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         return
     plan = _insert_plan(table, conn.dialect)
     ready = tuple(zip(plan.columns, plan.processors, strict=True))
-    conn.exec_driver_sql(
-        plan.sql, [tuple(row[c] if p is None else p(row[c]) for c, p in ready) for row in rows]
-    )
+    values = [tuple(row[c] if p is None else p(row[c]) for c, p in ready) for row in rows]
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql(plan.sql(1), values)
+        return
+    for start in range(0, len(values), ROWS_PER_INSERT):
+        chunk = values[start : start + ROWS_PER_INSERT]
+        conn.exec_driver_sql(plan.sql(len(chunk)), tuple(v for row in chunk for v in row))
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Engine:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from litestar.testing import TestClient
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from bluelight.app import create_app
 from bluelight.audit import Action, AuditError, AuditWriter, Justification, TreeSigner, record
@@ -30,7 +30,7 @@ from bluelight.audit.merkle import leaf_hash, root_from_leaf_hashes
 from bluelight.audit.models import AuditEntry, AuditSubject, TreeHead
 from bluelight.audit.rules import Draft, Outcome, canonical_entry, draft, tree_head_message
 from bluelight.audit.verification import verify
-from bluelight.db import Database
+from bluelight.db import ROWS_PER_INSERT, Database
 from bluelight.kernel import new_id, utcnow
 from bluelight.kernel.crypto import SigningKey, load_or_create_signing_key, verify_signature
 from bluelight.migrations import upgrade
@@ -219,6 +219,27 @@ def test_untouched_trail_verifies(trail: Database, key: SigningKey) -> None:
     assert report.heads_checked == len(SIGNED_AT)
     assert report.unsigned_tail == UNSIGNED
     assert report.root_hash == root_from_leaf_hashes(stored_leaves(trail)).hex()
+
+
+def test_a_batch_larger_than_one_insert_statement_is_stored_whole_and_verifies(
+    db: Database, key: SigningKey
+) -> None:
+    # More entries at once than one statement inserts on SQLite (db.ROWS_PER_INSERT), as a
+    # group commit may hand over
+    drafts = [a_draft(n) for n in range(ROWS_PER_INSERT * 2 + 3)]
+
+    places = record(db, *drafts)
+
+    assert places == list(range(len(drafts)))
+    with db.read() as session:
+        stored = session.execute(select(AuditEntry.id, AuditEntry.detail).order_by(AuditEntry.seq))
+        assert [tuple(e) for e in stored] == [(d.id, d.detail) for d in drafts]
+        subjects = session.scalar(select(func.count()).select_from(AuditSubject))
+    assert subjects == 2 * len(drafts)
+    TreeSigner(db, key).sign()
+    report = verify(db, key.public_bytes())
+    assert report.intact, report.problems
+    assert report.entries == len(drafts)
 
 
 def test_progress_is_reported_to_the_end(trail: Database, key: SigningKey) -> None:

@@ -33,7 +33,7 @@ from sqlalchemy import Select, Uuid, select
 
 from bluelight.audit import Justification
 from bluelight.audit.door import Disclosure, Door
-from bluelight.db import Database, among, json_document
+from bluelight.db import Database, among, json_rows
 from bluelight.identity import Actor, Classification, classifications_up_to
 from bluelight.kernel.batching import Batcher
 from bluelight.records.access import ENDPOINTS, needs_reason, reason_needed
@@ -143,31 +143,27 @@ def _among(column: Any, dialect: str) -> Any:
 
 @cache
 def _statements(kind_name: str, dialect: str) -> _Statements:
-    """Each row as one JSON document (``db.json_document``), decoded by msgspec into the read
-    and the rows above."""
+    """Each statement's rows as one JSON array (``db.json_rows``), decoded by msgspec into
+    reads and the rows above."""
     kind = BY_NAME[kind_name]
     model: Any = kind.model
     fields = {f.name for f in msgspec.structs.fields(kind.read)}
     shown = [c for c in model.__table__.columns if c.name in fields]
-    rows = select(json_document(shown, dialect)).where(_among(model.id, dialect))
-    markers: Any = (
-        select(
-            json_document(
-                [
-                    *MARKER_COLUMNS,
-                    WarningMarker.owner_agency,
-                    WarningMarker.classification,
-                    WarningMarker.restricted,
-                ],
-                dialect,
-            )
+    rows = select(json_rows(shown, dialect)).where(_among(model.id, dialect))
+    markers: Any = select(
+        json_rows(
+            [
+                *MARKER_COLUMNS,
+                WarningMarker.owner_agency,
+                WarningMarker.classification,
+                WarningMarker.restricted,
+            ],
+            dialect,
         )
-        .where(_among(WarningMarker.subject_id, dialect), WarningMarker.deleted_at.is_(None))
-        .order_by(WarningMarker.id)
-    )
+    ).where(_among(WarningMarker.subject_id, dialect), WarningMarker.deleted_at.is_(None))
     addresses: Any = (
         select(
-            json_document(
+            json_rows(
                 [
                     *ADDRESS_COLUMNS,
                     Link.owner_agency,
@@ -182,14 +178,17 @@ def _statements(kind_name: str, dialect: str) -> _Statements:
         )
         .join(Location, Location.id == Link.to_id)
         .where(_among(Link.from_id, dialect), LIVE_ADDRESS)
-        .order_by(Link.id)
     )
     return _Statements(rows, markers, addresses)
 
 
 @cache
-def _decoder(into: type[T]) -> Callable[[str], T]:
-    return msgspec.json.Decoder(into).decode
+def _decoder(into: type[T]) -> Callable[[str], list[T]]:
+    return msgspec.json.Decoder(list[into]).decode  # type: ignore[valid-type]  # a type chosen at run time
+
+
+def _by_id(row: _MarkerRow | _AddressRow) -> uuid.UUID:
+    return row.id
 
 
 @cache
@@ -345,20 +344,26 @@ class RecordReader:
         kind = BY_NAME[kind_name]
         statements = _statements(kind_name, self._db.dialect)
         ids = list(dict.fromkeys(a.record_id for a in asked))
-        decode_read = _decoder(kind.read)
         with self._db.connect() as conn:
-            reads = map(decode_read, conn.execute(statements.rows, {"ids": ids}).scalars())
-            rows = {r.id: r for r in reads}
-            markers: dict[uuid.UUID, list[_MarkerRow]] = {}
-            addresses: dict[uuid.UUID, list[_AddressRow]] = {}
+            reads = _decoder(kind.read)(conn.execute(statements.rows, {"ids": ids}).scalar_one())
+            found_markers: list[_MarkerRow] = []
+            found_addresses: list[_AddressRow] = []
             if kind_name in ("person", "location"):
-                found = conn.execute(statements.markers, {"ids": ids}).scalars()
-                for m in map(_decoder(_MarkerRow), found):
-                    markers.setdefault(m.subject_id, []).append(m)
+                found_markers = _decoder(_MarkerRow)(
+                    conn.execute(statements.markers, {"ids": ids}).scalar_one()
+                )
             if kind_name == "person":
-                found = conn.execute(statements.addresses, {"ids": ids}).scalars()
-                for a in map(_decoder(_AddressRow), found):
-                    addresses.setdefault(a.from_id, []).append(a)
+                found_addresses = _decoder(_AddressRow)(
+                    conn.execute(statements.addresses, {"ids": ids}).scalar_one()
+                )
+        rows = {r.id: r for r in reads}
+        # In id order, as queries.find_record shows them
+        markers: dict[uuid.UUID, list[_MarkerRow]] = {}
+        for m in sorted(found_markers, key=_by_id):
+            markers.setdefault(m.subject_id, []).append(m)
+        addresses: dict[uuid.UUID, list[_AddressRow]] = {}
+        for a in sorted(found_addresses, key=_by_id):
+            addresses.setdefault(a.from_id, []).append(a)
         for i, one in zip(indices, asked, strict=True):
             try:
                 answers[i] = self._decide(kind, one, rows.get(one.record_id), markers, addresses)
