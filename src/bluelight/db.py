@@ -348,6 +348,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
             echo=echo,
             pool_size=20,
             max_overflow=20,
+            pool_use_lifo=True,
             json_serializer=_encode_json,
             json_deserializer=_decode_json,
         )

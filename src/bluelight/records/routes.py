@@ -7,11 +7,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from litestar import Request, Router, delete, get, patch, post, put
+import msgspec
+from litestar import Request, Response, Router, delete, get, patch, post, put
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.status_codes import HTTP_200_OK
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from bluelight.audit import Action, AuditError, Justification
 from bluelight.audit.door import Act, Disclosure, Door
@@ -43,6 +46,46 @@ RESERVED_QUERY = {"cursor", "limit", "include_deleted"}
 T = TypeVar("T")
 # For the API document: what the server checks of a cursor past its length.
 CURSOR = {"cursor": {"type": "string", "pattern": CURSOR_PATTERN}}
+
+
+class _ReadAnswer(Response[Any]):
+    """A record read's answer: its JSON, sent with the route's headers in the two messages of
+    a response. Litestar's general response builds a header object and checks what its
+    content is on every request; a read's content is always a record, on the path of every
+    check."""
+
+    def __init__(self, content: Any, *, status_code: int | None = None, **_: Any) -> None:
+        self.content = content
+        self.status_code = status_code or HTTP_200_OK
+
+    def to_asgi_response(  # type: ignore[override]  # the keywords Litestar passes, by name
+        self,
+        app: Any,  # noqa: ARG002  (Litestar's signature)
+        request: Any,  # noqa: ARG002  (same)
+        *,
+        headers: dict[str, str] | None = None,
+        **_: Any,
+    ) -> ASGIApp:
+        return _Sent(
+            self.status_code or HTTP_200_OK, msgspec.json.encode(self.content), headers or {}
+        )
+
+
+class _Sent:
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.status = status
+        self.body = body
+        self.headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: ARG002  (ASGI's signature)
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
 
 
 def _filter_schema(spec: Filter) -> dict[str, Any]:
@@ -232,6 +275,7 @@ def kind_router(kind: Kind) -> Router:
                 authenticate=IN_ROUND,
             ),
             summary=f"Read a {kind.name}",
+            response_class=_ReadAnswer,
             description=f"The read is audited before the record is sent.{reason_note}",
             operation_id=f"read_{kind.name}",
         )(_typed(read_one, **{"return": kind.read})),

@@ -93,13 +93,21 @@ def authenticate_many(
         rows = {row.token_digest: row for row in plain_rows(found)}
     results: list[Actor | IdentityError] = []
     stale: set[uuid.UUID] = set()
+    # An app sends one token for all its requests: its actor is made once for all of them
+    # (an actor is immutable; a refusal is made for each request, each raising its own).
+    actors: dict[bytes, Actor] = {}
     for digest in digests:
         row = rows.get(digest)
+        known = actors.get(digest)
+        if known is not None:
+            results.append(known)
+            continue
         try:
-            results.append(_session_actor(row, policy, now))
+            actor = actors[digest] = _session_actor(row, policy, now)
         except IdentityError as exc:
             results.append(exc)
             continue
+        results.append(actor)
         if row is not None and now - row.last_used_at > TOUCH_EVERY:
             stale.add(row.id)
     if stale:
