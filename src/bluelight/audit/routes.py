@@ -36,8 +36,10 @@ NO_STORE = CacheControlHeader(no_store=True)
 Text64 = Annotated[str | None, QueryParameter(max_length=64)]
 # A search names its subject in its own audit entry, whose subject index holds 40 characters.
 Subject = Annotated[str | None, QueryParameter(max_length=40)]
-# A place in the trail is a signed 64-bit integer in the database; a larger one is no place.
-MAX_PLACE = 2**63 - 1
+# A place in the trail: at most the largest integer JSON carries exactly (2^53 - 1, well within
+# the database's 64-bit column). A bound of 2^63 - 1 reads as a float in the API document, where
+# numbers just above it compare equal to it.
+MAX_PLACE = 2**53 - 1
 ACTIONS = {str(a) for a in Action}
 # For the API document: what the server checks of a query past its type.
 CHECKED = {"action": {"type": "string", "enum": sorted(ACTIONS)}}

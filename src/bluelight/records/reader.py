@@ -2,7 +2,9 @@
 
 A read by id waits with the others that arrive while a read is running (``kernel.batching``);
 the next round reads all of them with one statement per table (the records, their warning
-markers, a person's addresses) on one worker thread, however many officers asked. Each answer
+markers, a person's addresses) on one worker thread, however many officers asked. Each
+statement answers one JSON array (``db.json_rows``), which msgspec decodes into structs in
+one call: no row is fetched, nor any value converted, one at a time in Python. Each answer
 is then decided for its own reader, in Python, by the same rules as ``queries.find_record``:
 the reader's agency, their clearance, and a reason where one is needed.
 
