@@ -189,8 +189,8 @@ def _decoder(into: type[T]) -> Callable[[str], list[T]]:
     return msgspec.json.Decoder(list[into]).decode  # type: ignore[valid-type]  # a type chosen at run time
 
 
-def _by_id(row: _MarkerRow | _AddressRow) -> uuid.UUID:
-    return row.id
+def _by_id(row: _MarkerRow | _AddressRow) -> int:
+    return row.id.int
 
 
 @cache
@@ -202,12 +202,15 @@ class _Slow(Exception):  # noqa: N818  (a signal inside this module, never raise
     """This request is not the common case: read it the careful way."""
 
 
-def _own(row: Any, actor: Actor, cleared: frozenset[str]) -> bool:
-    """Whether a record shown beside another is one ``actor`` sees outright; raises ``_Slow``
-    when that depends on their grants (it is restricted)."""
-    if row.owner_agency != actor.agency or row.classification not in cleared:
+def _sees(
+    agency: str, classification: str, restricted: bool, actor: Actor, cleared: frozenset[str]
+) -> bool:
+    """Whether a record shown beside another (of ``agency``, ``classification``) is one
+    ``actor`` sees outright; raises ``_Slow`` when that depends on their grants (it is
+    restricted)."""
+    if agency != actor.agency or classification not in cleared:
         return False
-    if row.restricted:
+    if restricted:
         raise _Slow
     return True
 
@@ -358,17 +361,20 @@ class RecordReader:
                 found_addresses = _decoder(_AddressRow)(
                     conn.execute(statements.addresses, {"ids": ids}).scalar_one()
                 )
-        rows = {r.id: r for r in reads}
+        # Keyed by the ids' numbers: a uuid.UUID hashes and compares in Python, an int in C
+        rows = {r.id.int: r for r in reads}
         # In id order, as queries.find_record shows them
-        markers: dict[uuid.UUID, list[_MarkerRow]] = {}
+        markers: dict[int, list[_MarkerRow]] = {}
         for m in sorted(found_markers, key=_by_id):
-            markers.setdefault(m.subject_id, []).append(m)
-        addresses: dict[uuid.UUID, list[_AddressRow]] = {}
+            markers.setdefault(m.subject_id.int, []).append(m)
+        addresses: dict[int, list[_AddressRow]] = {}
         for a in sorted(found_addresses, key=_by_id):
-            addresses.setdefault(a.from_id, []).append(a)
+            addresses.setdefault(a.from_id.int, []).append(a)
         for i, one in zip(indices, asked, strict=True):
             try:
-                answers[i] = self._decide(kind, one, rows.get(one.record_id), markers, addresses)
+                answers[i] = self._decide(
+                    kind, one, rows.get(one.record_id.int), markers, addresses
+                )
             except _Slow:
                 answers[i] = self._careful(one)
 
@@ -377,8 +383,8 @@ class RecordReader:
         kind: Kind,
         asked: Asked,
         read: Any,
-        markers: dict[uuid.UUID, list[_MarkerRow]],
-        addresses: dict[uuid.UUID, list[_AddressRow]],
+        markers: dict[int, list[_MarkerRow]],
+        addresses: dict[int, list[_AddressRow]],
     ) -> Disclosure[Any]:
         actor = asked.actor
         cleared = _cleared(actor.clearance)
@@ -395,8 +401,8 @@ class RecordReader:
         if kind.name in ("person", "location"):
             extras["markers"] = [
                 MarkerSummary(id=m.id, marker=m.marker, detail=m.detail, review_date=m.review_date)
-                for m in markers.get(record_id, ())
-                if _own(m, actor, cleared)
+                for m in markers.get(record_id.int, ())
+                if _sees(m.owner_agency, m.classification, m.restricted, actor, cleared)
             ]
         if kind.name == "person":
             extras["addresses"] = [
@@ -408,10 +414,12 @@ class RecordReader:
                     valid_from=a.valid_from,
                     valid_to=a.valid_to,
                 )
-                for a in addresses.get(record_id, ())
-                if _own(a, actor, cleared)
-                and _own(
-                    _Beside(a.location_agency, a.location_classification, a.location_restricted),
+                for a in addresses.get(record_id.int, ())
+                if _sees(a.owner_agency, a.classification, a.restricted, actor, cleared)
+                and _sees(
+                    a.location_agency,
+                    a.location_classification,
+                    a.location_restricted,
                     actor,
                     cleared,
                 )
@@ -424,10 +432,3 @@ class RecordReader:
             [str(record_id)],
             needs_reason=needs_reason(kind, restricted=False),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class _Beside:
-    owner_agency: str
-    classification: str
-    restricted: bool

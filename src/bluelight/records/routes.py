@@ -164,9 +164,13 @@ def kind_router(kind: Kind) -> Router:
             include_deleted=include_deleted,
         )
 
-    async def read_one(request: Request[Actor, Any, Any], record_id: FromPath[uuid.UUID]) -> Any:
+    async def read_one(request: Request[Actor, Any, Any]) -> Any:
         # The token is looked up in the read's own round (``authenticate=IN_ROUND``); a
-        # reason refused is the answer only once the caller is known to be let in.
+        # reason refused is the answer only once the caller is known to be let in. The id is
+        # the path's, made a UUID by its converter (``{record_id:uuid}``): no parameter is
+        # parsed again on the path of every check.
+        params: dict[str, Any] = request.scope["path_params"]
+        record_id: uuid.UUID = params["record_id"]
         reader: RecordReader = request.app.state.reader
         why: Justification | Exception | None
         try:
