@@ -31,7 +31,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import Select, Uuid, select
+from sqlalchemy import Select, String, Uuid, literal_column, select
 
 from bluelight.audit import Justification
 from bluelight.audit.door import Disclosure, Door
@@ -97,9 +97,10 @@ def _no_tokens(tokens: Sequence[str]) -> Sequence[Actor | Exception]:
 
 @dataclass(frozen=True, slots=True)
 class _Statements:
-    rows: Select[Any]
-    markers: Select[Any]
-    addresses: Select[Any]
+    """The round's one statement: three arrays, the records, their warning markers and a
+    person's addresses (an empty array where a kind has none), in one trip to the database."""
+
+    read: Select[Any]
 
 
 class _MarkerRow(msgspec.Struct, frozen=True):
@@ -181,7 +182,14 @@ def _statements(kind_name: str, dialect: str) -> _Statements:
         .join(Location, Location.id == Link.to_id)
         .where(_among(Link.from_id, dialect), LIVE_ADDRESS)
     )
-    return _Statements(rows, markers, addresses)
+    none = literal_column("'[]'", String)
+    return _Statements(
+        select(
+            rows.scalar_subquery(),
+            markers.scalar_subquery() if kind_name in ("person", "location") else none,
+            addresses.scalar_subquery() if kind_name == "person" else none,
+        )
+    )
 
 
 @cache
@@ -350,17 +358,10 @@ class RecordReader:
         statements = _statements(kind_name, self._db.dialect)
         ids = list(dict.fromkeys(a.record_id for a in asked))
         with self._db.connect() as conn:
-            reads = _decoder(kind.read)(conn.execute(statements.rows, {"ids": ids}).scalar_one())
-            found_markers: list[_MarkerRow] = []
-            found_addresses: list[_AddressRow] = []
-            if kind_name in ("person", "location"):
-                found_markers = _decoder(_MarkerRow)(
-                    conn.execute(statements.markers, {"ids": ids}).scalar_one()
-                )
-            if kind_name == "person":
-                found_addresses = _decoder(_AddressRow)(
-                    conn.execute(statements.addresses, {"ids": ids}).scalar_one()
-                )
+            found = conn.execute(statements.read, {"ids": ids}).one()
+        reads = _decoder(kind.read)(found[0])
+        found_markers = _decoder(_MarkerRow)(found[1])
+        found_addresses = _decoder(_AddressRow)(found[2])
         # Keyed by the ids' numbers: a uuid.UUID hashes and compares in Python, an int in C
         rows = {r.id.int: r for r in reads}
         # In id order, as queries.find_record shows them
