@@ -221,7 +221,7 @@ MAX_DOCUMENT_COLUMNS = 50
 
 
 def _json_ready(column: Any, dialect: str) -> Any:
-    """``column`` in the form ``json_document`` puts it in the object."""
+    """``column`` in the form ``json_rows`` puts it in each object."""
     kind = column.type
     if isinstance(kind, UTCDateTime):
         if dialect == "postgresql":
@@ -344,31 +344,24 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
     A SQLite file's folder is created if missing.
     """
     parsed = make_url(url)
+    common: dict[str, Any] = {
+        "echo": echo,
+        "pool_size": 20,
+        "max_overflow": 20,
+        "json_serializer": _encode_json,
+        "json_deserializer": _decode_json,
+    }
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            echo=echo,
-            pool_size=20,
-            max_overflow=20,
-            pool_use_lifo=True,
-            json_serializer=_encode_json,
-            json_deserializer=_decode_json,
-        )
+        # The connection used last comes back first: SQLite resets a connection's page cache
+        # when another has written, and the one that wrote last has the warm one.
+        engine = create_engine(url, pool_use_lifo=True, **common)
         _install_sqlite_hooks(engine, sqlite_synchronous)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(
-        url,
-        echo=echo,
-        pool_size=20,
-        max_overflow=20,
-        pool_pre_ping=True,
-        json_serializer=_encode_json,
-        json_deserializer=_decode_json,
-    )
+    return create_engine(url, pool_pre_ping=True, **common)
 
 
 def durability_problems(engine: Engine) -> list[str]:
