@@ -157,3 +157,17 @@ def test_callers_token_look_ups_and_reads_share_one_round_of_statements(
     # From one look-up of every token and one read of every person
     assert len([s for s in statements if "access_sessions.token_digest" in s]) == 1
     assert len([s for s in statements if "FROM persons" in s]) == 1
+
+
+def test_a_read_answer_given_cookies_refuses_rather_than_drop_them() -> None:
+    # The lean answer of a read by id sends what the route declares and nothing else: a
+    # cookie set on the route later must fail loudly, not vanish on its way to the browser
+    from litestar.datastructures import Cookie
+
+    from bluelight.records.routes import _ReadAnswer
+
+    answer = _ReadAnswer({"id": "x"})
+    with pytest.raises(TypeError, match="no cookies"):
+        answer.to_asgi_response(None, None, cookies=[Cookie(key="k", value="v")])
+    sent = answer.to_asgi_response(None, None, headers={"Cache-Control": "no-store"})
+    assert (b"cache-control", b"no-store") in sent.headers  # type: ignore[attr-defined]

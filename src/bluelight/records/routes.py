@@ -52,7 +52,8 @@ class _ReadAnswer(Response[Any]):
     """A record read's answer: its JSON, sent with the route's headers in the two messages of
     a response. Litestar's general response builds a header object and checks what its
     content is on every request; a read's content is always a record, on the path of every
-    check."""
+    check. It sends no cookies and runs no background task, and refuses to be given either
+    rather than drop them."""
 
     def __init__(self, content: Any, *, status_code: int | None = None, **_: Any) -> None:
         self.content = content
@@ -64,8 +65,13 @@ class _ReadAnswer(Response[Any]):
         request: Any,  # noqa: ARG002  (same)
         *,
         headers: dict[str, str] | None = None,
+        cookies: Any = None,
+        background: Any = None,
         **_: Any,
     ) -> ASGIApp:
+        if cookies or background:
+            msg = "a record read's answer carries no cookies and runs no background task"
+            raise TypeError(msg)
         return _Sent(
             self.status_code or HTTP_200_OK, msgspec.json.encode(self.content), headers or {}
         )
