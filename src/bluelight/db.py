@@ -25,6 +25,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Engine,
+    Float,
     MetaData,
     String,
     Table,
@@ -37,6 +38,7 @@ from sqlalchemy import (
     event,
     func,
     literal_column,
+    null,
     select,
     text,
 )
@@ -232,6 +234,12 @@ def _json_ready(column: Any, dialect: str) -> Any:
         return func.replace(column, _sql("' '"), _sql("'T'")).concat(_sql("'Z'"))
     if dialect == "sqlite" and isinstance(kind, JSON):
         return func.json(column)
+    if dialect == "sqlite" and isinstance(kind, Float):
+        # SQLite's JSON writes a real to 15 significant digits, which loses the last of a
+        # double's: 17 (printf's "!" lifts its own cap of 16) read back as the same double.
+        return case(
+            (column.is_(None), null()), else_=func.json(func.printf(_sql("'%!.17g'"), column))
+        )
     if dialect == "sqlite" and isinstance(kind, Boolean):
         return func.json(
             case((column.is_(True), _sql("'true'")), (column.is_(False), _sql("'false'")))

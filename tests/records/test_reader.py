@@ -204,17 +204,18 @@ def test_readers_arriving_together_share_one_round_of_statements(
 def test_every_kind_read_from_the_rounds_documents_is_the_careful_read(
     db: Database, kind: str
 ) -> None:
-    # The round decodes each row from one JSON document the database renders
-    # (db.json_document): every column type (ids, instants to the microsecond and on the
-    # second, dates, numbers, documents, booleans, nulls) must come back as the careful
-    # read, through SQLAlchemy's own types, has it.
+    # The round decodes each row from one JSON array the database renders (db.json_rows):
+    # every column type (ids, instants to the microsecond and on the second, dates, numbers
+    # to the last digit, documents, booleans, nulls) must come back as the careful read,
+    # through SQLAlchemy's own types, has it.
     system = system_actor("DEMO")
     create_agency(db, AgencyCreate(code="DEMO", name="DEMO", type="police"), actor=system)  # type: ignore[arg-type]
     payloads = {
         "person": person_payload(),
         "vehicle": vehicle_payload(),
         "property": property_payload(),
-        "location": location_payload(),
+        # a double that needs all 17 significant digits to read back as itself
+        "location": location_payload(latitude=52.95890000000001, longitude=-1 / 3),
         "event": event_payload(
             occurred_from="2026-01-01T10:00:00Z", occurred_to=None, qualifiers=[]
         ),
