@@ -281,6 +281,12 @@ def prepare_database(
             uuids = seed_persons(db, persons, seed=seed, progress=lambda n: bar.advance(task, n))
         with db.read() as session:
             count = session.scalar(select(func.count()).select_from(Person))
+        if db.dialect == "postgresql":
+            # The planner's statistics, as autovacuum gathers them on a live database within a
+            # minute of a load this size (a machine may run with autovacuum off): without them
+            # PostgreSQL guesses every table nearly empty and scans the warnings and links
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("ANALYZE")
     except BaseException:
         engine.dispose()
         scratch.drop()

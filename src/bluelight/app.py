@@ -132,6 +132,7 @@ def create_app(
         )
 
     door = Door(writer)
+    reader = RecordReader(db, door, auth.identify)
 
     @get("/health", opt=PUBLIC, summary="Liveness and database reachability", sync_to_thread=True)
     def health() -> Health:
@@ -186,6 +187,8 @@ def create_app(
         task = signing.pop("task", None)
         if task is not None:
             task.cancel()
+        reader.close()
+        door.close()
         writer.close()
         if database is None:
             runtime.close()
@@ -215,7 +218,7 @@ def create_app(
     )
     app.state.audit_writer = writer
     app.state.door = door
-    app.state.reader = RecordReader(db, door, auth.identify)
+    app.state.reader = reader
     app.state.identity_policy = policy
     app.state.database = db
     app.state.tree_signer = signer

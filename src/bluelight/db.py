@@ -7,6 +7,9 @@ that a write acknowledged to a client survives a crash: SQLite in WAL mode with
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
 import uuid
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -394,6 +397,80 @@ def durability_problems(engine: Engine) -> list[str]:
     return problems
 
 
+# A kept connection idle for longer than this is checked again (the pool's pre-ping) before
+# it is used: one that works back to back is used as it is.
+KEPT_IDLE_SECONDS = 1.0
+
+
+class KeptConnection:
+    """One connection a worker keeps between its rounds, for the work on the path of every
+    request (a round of reads, a batch of audit entries): checking a connection out of the
+    pool costs a round trip to the database (the pre-ping that finds dead ones) and more
+    Python than the statements it is for.
+
+    ``use`` lends it to one caller at a time; a caller that finds it lent out gets a
+    connection from the pool instead. One idle for more than ``KEPT_IDLE_SECONDS`` goes back
+    to the pool and another is checked out (and so pinged) in its place; one whose use
+    failed is closed (the next use opens another), so a database that went away costs the
+    rounds in flight, not the ones after it came back. ``close`` gives it back for good.
+    """
+
+    def __init__(self, engine: Engine, *, transaction: bool) -> None:
+        self._engine = engine
+        self._transaction = transaction
+        self._lock = threading.Lock()
+        self._conn: Connection | None = None
+        self._used = 0.0
+
+    @contextmanager
+    def use(self) -> Iterator[Connection]:
+        """The connection: in a transaction committed at the end of the block if this keeps
+        one for transactions (rolled back if the block raises), else as its engine gives it."""
+        if not self._lock.acquire(blocking=False):
+            with self._fresh() as conn:
+                yield conn
+            return
+        try:
+            if self._conn is not None and time.monotonic() - self._used > KEPT_IDLE_SECONDS:
+                self._give_back()
+            conn = self._conn if self._conn is not None else self._engine.connect()
+            self._conn = conn
+            try:
+                if self._transaction:
+                    with conn.begin():
+                        yield conn
+                else:
+                    yield conn
+                    conn.rollback()  # ends what the block began; none on an autocommit engine
+            except BaseException:
+                self._give_back()
+                raise
+            finally:
+                self._used = time.monotonic()
+        finally:
+            self._lock.release()
+
+    def _give_back(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    @contextmanager
+    def _fresh(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            if self._transaction:
+                with conn.begin():
+                    yield conn
+            else:
+                yield conn
+
+    def close(self) -> None:
+        """Give the connection back to the pool (waiting for a caller using it to finish)."""
+        with self._lock:
+            self._give_back()
+
+
 class Database:
     """The engine plus the two ways in: a read session and a write transaction."""
 
@@ -455,6 +532,15 @@ class Database:
         ORM session's bookkeeping (for hot paths that only insert)."""
         with self.write_engine.begin() as conn:
             yield conn
+
+    def kept_reader(self) -> KeptConnection:
+        """A ``KeptConnection`` for lean reads, each statement its own transaction (as
+        ``autocommit``)."""
+        return KeptConnection(self._autocommit_engine, transaction=False)
+
+    def kept_writer(self) -> KeptConnection:
+        """A ``KeptConnection`` for write transactions (as ``write_connection``)."""
+        return KeptConnection(self.write_engine, transaction=True)
 
     def dispose(self) -> None:
         self.engine.dispose()

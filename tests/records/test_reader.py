@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,6 +47,16 @@ OFFICIAL = Classification.OFFICIAL
 def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     with ThreadPoolExecutor(max_workers=1) as thread:
         return thread.submit(lambda: asyncio.run(main())).result()
+
+
+@pytest.fixture
+def reader(db: Database) -> Iterator[RecordReader]:
+    door = Door(AuditWriter(db))
+    reader = RecordReader(db, door)
+    yield reader
+    reader.close()
+    door.close()
+    door.writer.close()
 
 
 def _make(db: Database, kind: str, actor: Actor, **payload: Any) -> Any:
@@ -135,9 +145,8 @@ def force(db: Database, tmp_path: Path) -> dict[str, Any]:
 
 
 def test_the_batched_read_answers_each_reader_as_the_careful_read_does(
-    db: Database, force: dict[str, Any]
+    db: Database, force: dict[str, Any], reader: RecordReader
 ) -> None:
-    reader = RecordReader(db, Door(AuditWriter(db)))
     cases = [
         (who, actor, kind, record_id, why)
         for who, actor in force["readers"].items()
@@ -170,9 +179,8 @@ def test_the_batched_read_answers_each_reader_as_the_careful_read_does(
 
 
 def test_readers_arriving_together_share_one_round_of_statements(
-    db: Database, force: dict[str, Any]
+    db: Database, force: dict[str, Any], reader: RecordReader
 ) -> None:
-    reader = RecordReader(db, Door(AuditWriter(db)))
     officer = force["readers"]["sensitive"]
     # Persons with nothing restricted beside them (the one with a covert warning is read
     # the careful way, which needs the reader's grants)
@@ -202,7 +210,7 @@ def test_readers_arriving_together_share_one_round_of_statements(
 
 @pytest.mark.parametrize("kind", ["person", "vehicle", "property", "location", "event"])
 def test_every_kind_read_from_the_rounds_documents_is_the_careful_read(
-    db: Database, kind: str
+    db: Database, kind: str, reader: RecordReader
 ) -> None:
     # The round decodes each row from one JSON array the database renders (db.json_rows):
     # every column type (ids, instants to the microsecond and on the second, dates, numbers
@@ -226,7 +234,6 @@ def test_every_kind_read_from_the_rounds_documents_is_the_careful_read(
         create_record(db, k, msgspec.convert(p, k.create), actor=system, why=WHY)
         for p in (full, {f: v for f, v in full.items() if f not in OPTIONAL and f != "reference"})
     )
-    reader = RecordReader(db, Door(AuditWriter(db)))
     for one in (record, bare):
 
         async def read(record_id: Any = one.id) -> Any:

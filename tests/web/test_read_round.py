@@ -159,6 +159,33 @@ def test_callers_token_look_ups_and_reads_share_one_round_of_statements(
     assert len([s for s in statements if "FROM persons" in s]) == 1
 
 
+def test_reads_one_after_another_take_nothing_from_the_pool(
+    client: TestClient[Any], db: Any
+) -> None:
+    # Given a person, read once (the round's connections are taken on first use)
+    person = new_record(client, "persons")["id"]
+    headers = {**auth_headers(client, "pc.kept", ["officer"]), **REASON}
+    assert client.get(f"{API}/persons/{person}", headers=headers).status_code == 200
+    checkouts: list[Any] = []
+
+    def seen(*args: Any) -> None:
+        checkouts.append(args)
+
+    # When it is read again and again, each read its own round
+    event.listen(db.engine, "checkout", seen)
+    try:
+        answers = [client.get(f"{API}/persons/{person}", headers=headers) for _ in range(5)]
+    finally:
+        event.remove(db.engine, "checkout", seen)
+
+    # Then every read was answered (and audited) on the connections the rounds keep: no
+    # checkout, and so no pre-ping trip to the database, on the way
+    assert [a.status_code for a in answers] == [200] * 5
+    assert checkouts == []
+    trail = client.get(f"{API}/audit/entries", params={"user": "pc.kept"}).json()["items"]
+    assert len([e for e in trail if e["tag"] == "records:person:read"]) == 6
+
+
 def test_a_read_answer_given_cookies_refuses_rather_than_drop_them() -> None:
     # The lean answer of a read by id sends what the route declares and nothing else: a
     # cookie set on the route later must fail loudly, not vanish on its way to the browser

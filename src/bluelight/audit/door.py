@@ -31,7 +31,6 @@ from bluelight.audit.errors import AuditError, AuditErrorCode
 from bluelight.audit.reasons import REASONS
 from bluelight.audit.rules import Action, Draft, Justification, Outcome, Who, draft
 from bluelight.audit.services import AuditWriter, append
-from bluelight.db import Database
 from bluelight.kernel import new_id, utcnow
 
 T = TypeVar("T")
@@ -79,6 +78,11 @@ class Door:
 
     def __init__(self, writer: AuditWriter) -> None:
         self._writer = writer
+        self._batches = writer.db.kept_writer()  # release_batch's, kept between batches
+
+    def close(self) -> None:
+        """Give back the connection batches are written on (a later batch takes another)."""
+        self._batches.close()
 
     @property
     def writer(self) -> AuditWriter:
@@ -132,12 +136,11 @@ class Door:
         return disclosure.value
 
     def release_batch(
-        self,
-        db: Database,
-        items: Sequence[tuple[Disclosure[Any] | Exception, Who, Justification | None]],
+        self, items: Sequence[tuple[Disclosure[Any] | Exception, Who, Justification | None]]
     ) -> list[Any]:
         """``release_now`` for many disclosures at once, on the calling (worker) thread: every
-        entry in one transaction, committed before any value is handed back. Each item's
+        entry in one transaction (on a connection the door keeps for them), committed before
+        any value is handed back. Each item's
         answer is its value, or the exception to raise for it (its own refusal, the reason it
         lacks, or AUDIT_UNAVAILABLE for all when the transaction fails). An exception given in
         place of a disclosure is handed back as it is.
@@ -158,7 +161,7 @@ class Door:
             answers.append(found.value)
         if drafts:
             try:
-                with db.write_connection() as conn:
+                with self._batches.use() as conn:
                     append(conn, drafts)
             except Exception as exc:
                 log.exception("audit entries of a batch of reads could not be written")

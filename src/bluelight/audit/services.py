@@ -164,7 +164,11 @@ class AuditWriter:
         self._queue: queue.SimpleQueue[tuple[Draft, _Waiter] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._conn: Connection | None = None  # the writer thread's own
+        self._kept = db.kept_writer()  # the writer thread's own
+
+    @property
+    def db(self) -> Database:
+        return self._db
 
     def _start(self) -> None:
         with self._lock:
@@ -233,9 +237,7 @@ class AuditWriter:
             self._settle(batch, self._commit(batch))
             if stop:
                 break
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._kept.close()
 
     def _commit(self, batch: list[tuple[Draft, _Waiter]]) -> list[int | BaseException]:
         """Each entry's place in the trail, or why it could not be written."""
@@ -270,19 +272,9 @@ class AuditWriter:
                 waiting.loop.call_soon_threadsafe(waiting.settle)
 
     def _append(self, drafts: list[Draft]) -> list[int]:
-        """One transaction on the writer's own connection, held between batches (checking a
-        connection out of the pool for every batch costs as much as the inserts). A failure
-        closes it; the next batch opens another."""
-        if self._conn is None:
-            self._conn = self._db.write_engine.connect()
-        try:
-            with self._conn.begin():
-                return append(self._conn, drafts)
-        except Exception:
-            conn, self._conn = self._conn, None
-            with contextlib.suppress(Exception):
-                conn.close()
-            raise
+        """One transaction on the writer's own connection, kept between batches."""
+        with self._kept.use() as conn:
+            return append(conn, drafts)
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread (a later write starts it again)."""

@@ -31,7 +31,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import Select, String, Uuid, literal_column, select
+from sqlalchemy import Connection, Select, String, Uuid, literal_column, select
 
 from bluelight.audit import Justification
 from bluelight.audit.door import Disclosure, Door
@@ -86,11 +86,12 @@ class _Release:
     why: Justification | Exception | None
 
 
-Identify = Callable[[Sequence[str]], Sequence[Actor | Exception]]
-"""Looks up bearer tokens, many at once: for each, its actor or the refusal of it."""
+Identify = Callable[[Sequence[str], Connection], Sequence[Actor | Exception]]
+"""Looks up bearer tokens, many at once, on the connection given (in autocommit): for each,
+its actor or the refusal of it."""
 
 
-def _no_tokens(tokens: Sequence[str]) -> Sequence[Actor | Exception]:
+def _no_tokens(tokens: Sequence[str], _conn: Connection) -> Sequence[Actor | Exception]:
     msg = f"this reader looks up no tokens ({len(tokens)} asked)"
     raise RuntimeError(msg)
 
@@ -230,7 +231,10 @@ class RecordReader:
         self._db = db
         self._door = door
         self._identify = identify
-        self._batcher: Batcher[Asked, Disclosure[Any]] = Batcher(self._read, limit=MAX_BATCH)
+        # The rounds' own connection: a round's token look-up and read take no trip to the
+        # pool (its consultations are committed on the door's)
+        self._kept = db.kept_reader()
+        self._batcher: Batcher[Asked, Disclosure[Any]] = Batcher(self._find, limit=MAX_BATCH)
         self._releaser: Batcher[_Release, tuple[Actor | None, Any]] = Batcher(
             self._read_and_release, limit=MAX_BATCH
         )
@@ -267,17 +271,22 @@ class RecordReader:
         """
         return await self._releaser.run(_Release(kind, record_id, caller, why))
 
+    def close(self) -> None:
+        """Give back the rounds' connection (a later round takes another)."""
+        self._kept.close()
+
     def _read_and_release(self, batch: Sequence[_Release]) -> list[tuple[Actor | None, Any]]:
-        actors, refusals = self._admit(batch)
-        admitted: list[int] = []
-        asked: list[Asked] = []
-        for i, (r, actor, refusal) in enumerate(zip(batch, actors, refusals, strict=True)):
-            if refusal is None and actor is not None and not isinstance(r.why, Exception):
-                admitted.append(i)
-                asked.append(Asked(r.kind, r.record_id, actor, r.why))
-        found = self._read(asked)
+        with self._kept.use() as conn:
+            actors, refusals = self._admit(batch, conn)
+            admitted: list[int] = []
+            asked: list[Asked] = []
+            for i, (r, actor, refusal) in enumerate(zip(batch, actors, refusals, strict=True)):
+                if refusal is None and actor is not None and not isinstance(r.why, Exception):
+                    admitted.append(i)
+                    asked.append(Asked(r.kind, r.record_id, actor, r.why))
+            found = self._read(asked, conn)
         released = self._door.release_batch(
-            self._db, [(f, a.actor, a.why) for f, a in zip(found, asked, strict=True)]
+            [(f, a.actor, a.why) for f, a in zip(found, asked, strict=True)]
         )
         answers: list[Any] = list(refusals)
         for i, answer in zip(admitted, released, strict=True):
@@ -285,12 +294,12 @@ class RecordReader:
         return list(zip(actors, answers, strict=True))
 
     def _admit(
-        self, batch: Sequence[_Release]
+        self, batch: Sequence[_Release], conn: Connection
     ) -> tuple[list[Actor | None], list[Exception | None]]:
         """Each request's actor (its token looked up, all in one query) and its refusal, if
         it has one: the token's, the route's, or that of the reason it gave."""
         callers = [r.who.token for r in batch if isinstance(r.who, Caller)]
-        looked_up = iter(self._identify(callers) if callers else ())
+        looked_up = iter(self._identify(callers, conn) if callers else ())
         actors: list[Actor | None] = []
         refusals: list[Exception | None] = []
         for r in batch:
@@ -322,7 +331,11 @@ class RecordReader:
         """
         return await self._batcher.run(Asked(kind, record_id, actor, why))
 
-    def _read(self, batch: Sequence[Asked]) -> list[Disclosure[Any] | Exception]:
+    def _find(self, batch: Sequence[Asked]) -> list[Disclosure[Any] | Exception]:
+        with self._kept.use() as conn:
+            return self._read(batch, conn)
+
+    def _read(self, batch: Sequence[Asked], conn: Connection) -> list[Disclosure[Any] | Exception]:
         answers: list[Disclosure[Any] | Exception | None] = [None] * len(batch)
         by_kind: dict[str, list[int]] = {}
         for i, asked in enumerate(batch):
@@ -336,7 +349,7 @@ class RecordReader:
             else:
                 by_kind.setdefault(asked.kind.name, []).append(i)
         for kind_name, indices in by_kind.items():
-            self._read_kind(kind_name, [batch[i] for i in indices], indices, answers)
+            self._read_kind(conn, kind_name, [batch[i] for i in indices], indices, answers)
         return [a if a is not None else RuntimeError("unanswered") for a in answers]
 
     def _careful(self, asked: Asked) -> Disclosure[Any] | Exception:
@@ -349,6 +362,7 @@ class RecordReader:
 
     def _read_kind(
         self,
+        conn: Connection,
         kind_name: str,
         asked: list[Asked],
         indices: list[int],
@@ -357,8 +371,7 @@ class RecordReader:
         kind = BY_NAME[kind_name]
         statements = _statements(kind_name, self._db.dialect)
         ids = list(dict.fromkeys(a.record_id for a in asked))
-        with self._db.connect() as conn:
-            found = conn.execute(statements.read, {"ids": ids}).one()
+        found = conn.execute(statements.read, {"ids": ids}).one()
         reads = _decoder(kind.read)(found[0])
         found_markers = _decoder(_MarkerRow)(found[1])
         found_addresses = _decoder(_AddressRow)(found[2])

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy import Connection
 
 from bluelight.db import Database
 from bluelight.identity import Actor, Permission
@@ -38,9 +39,11 @@ class Authenticator(Protocol):
 
     async def authenticate(self, token: str) -> Actor: ...
 
-    def identify(self, tokens: Sequence[str]) -> Sequence[Actor | Exception]:
+    def identify(
+        self, tokens: Sequence[str], conn: Connection | None = None
+    ) -> Sequence[Actor | Exception]:
         """For each token, its actor or the ``IdentityError`` that refuses it (on a worker
-        thread, for a route that authenticates in its own round)."""
+        thread, for a route that authenticates in its own round; on ``conn`` if given)."""
         ...
 
 
@@ -63,8 +66,12 @@ class TokenAuthenticator:
     async def authenticate(self, token: str) -> Actor:
         return await self._batcher.run(token)
 
-    def identify(self, tokens: Sequence[str]) -> list[Actor | IdentityError]:
-        return authenticate_many(self._db, self._policy, tokens)
+    def identify(
+        self, tokens: Sequence[str], conn: Connection | None = None
+    ) -> list[Actor | IdentityError]:
+        """Each token's actor, or its refusal (looked up on ``conn`` if given: a connection
+        in autocommit, such as a ``KeptConnection`` of ``Database.kept_reader``)."""
+        return authenticate_many(self._db, self._policy, tokens, conn=conn)
 
 
 MAX_TOKEN = 200

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import LargeBinary, select, update
+from sqlalchemy import Connection, LargeBinary, select, update
 
 from bluelight.audit import Action
 from bluelight.db import Database, among, plain_rows
@@ -75,21 +76,28 @@ def authenticate(db: Database, policy: IdentityPolicy, token: str) -> Actor:
 
 
 def authenticate_many(
-    db: Database, policy: IdentityPolicy, tokens: Sequence[str]
+    db: Database,
+    policy: IdentityPolicy,
+    tokens: Sequence[str],
+    *,
+    conn: Connection | None = None,
 ) -> list[Actor | IdentityError]:
     """``authenticate`` for several tokens in one query: for each, its actor or the error
     that refuses it, in the order given.
 
-    One statement run as its own transaction; sessions idle for more than a minute get their
-    ``last_used_at`` moved on (one update for all of them).
+    One statement run as its own transaction (on ``conn`` if given: a connection of ``db``
+    in autocommit, as ``Database.autocommit`` lends); sessions idle for more than a minute
+    get their ``last_used_at`` moved on (one update for all of them).
     """
     if len(tokens) > MAX_TOKENS_PER_LOOKUP:
         msg = f"at most {MAX_TOKENS_PER_LOOKUP} tokens per lookup"
         raise ValueError(msg)
     now = utcnow()
     digests = [token_digest(t) for t in tokens]
-    with db.autocommit() as conn:
-        found = conn.execute(_session_query(db.dialect), {"digests": list(dict.fromkeys(digests))})
+    with nullcontext(conn) if conn is not None else db.autocommit() as lookup:
+        found = lookup.execute(
+            _session_query(db.dialect), {"digests": list(dict.fromkeys(digests))}
+        )
         rows = {row.token_digest: row for row in plain_rows(found)}
     results: list[Actor | IdentityError] = []
     stale: set[uuid.UUID] = set()
