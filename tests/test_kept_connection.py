@@ -100,9 +100,13 @@ def test_a_failed_use_is_rolled_back_and_its_connection_dropped(
     db: Database, writer: KeptConnection, checkouts: Checkouts
 ) -> None:
     # When a transaction fails half-way
-    with pytest.raises(RuntimeError), writer.use() as conn:
-        conn.execute(Agency.__table__.insert(), _agency("LOST"))
-        raise RuntimeError
+    def half_way() -> None:
+        with writer.use() as conn:
+            conn.execute(Agency.__table__.insert(), _agency("LOST"))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        half_way()
     # Then nothing of it was committed
     assert "LOST" not in _agencies(db)
 
