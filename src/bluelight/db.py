@@ -29,6 +29,7 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Float,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -321,19 +322,35 @@ def _insert_plan(table: Table, dialect: Dialect) -> _InsertPlan:
     return _InsertPlan(head, f"({', '.join([marker] * len(columns))})", columns, processors)
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (a value for every column of ``table``, by name) through the driver:
-    on SQLite, up to ``ROWS_PER_INSERT`` rows in one statement (one step of the database,
-    where ``executemany`` takes one for each row, handing the interpreter lock over each
-    time); elsewhere with one ``executemany``.
+Rows = Sequence[Mapping[str, Any]]
 
-    Each value is made ready for the database by its column's own type, as SQLAlchemy does
-    it, so what is stored is what ``insert(table)`` stores; what is left out is SQLAlchemy's
-    handling of each row's parameters, which costs more than the insert on the path that
-    writes an audit entry for every read.
+
+def insert_rows(conn: Connection, *batches: tuple[Table, Rows]) -> None:
+    """Insert each batch's rows (a value for every column of its table, by name) through the
+    driver, in the order given:
+
+    - on PostgreSQL, every batch in one statement (one trip to the database): each table's
+      rows as one JSON array, which the database turns back into rows
+      (``json_populate_recordset``), encoded by msgspec in one call;
+    - on SQLite, up to ``ROWS_PER_INSERT`` rows in one statement, each value made ready for
+      the database by its column's own type as SQLAlchemy does it.
+
+    What is stored is what ``insert(table)`` stores; what is left out is SQLAlchemy's handling
+    of each row's parameters, which costs more than the insert on the path that writes an
+    audit entry for every read. Instants must be timezone-aware (as ``UTCDateTime`` asks).
     """
-    if not rows:
+    batches = tuple((table, rows) for table, rows in batches if rows)
+    if not batches:
         return
+    if conn.dialect.name == "postgresql":
+        sql = _json_insert(tuple(table for table, _ in batches), conn.dialect)
+        conn.exec_driver_sql(sql, tuple(_json_array(table, rows) for table, rows in batches))
+        return
+    for table, rows in batches:
+        _insert_sqlite(conn, table, rows)
+
+
+def _insert_sqlite(conn: Connection, table: Table, rows: Rows) -> None:
     plan = _insert_plan(table, conn.dialect)
     # Column by column: one pass of a C loop for each, not a Python step for each value
     columns = [
@@ -341,12 +358,52 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         for c, p in zip(plan.columns, plan.processors, strict=True)
     ]
     values = list(zip(*columns, strict=True))
-    if conn.dialect.name != "sqlite":
-        conn.exec_driver_sql(plan.sql(1), values)
-        return
     for start in range(0, len(values), ROWS_PER_INSERT):
         chunk = values[start : start + ROWS_PER_INSERT]
         conn.exec_driver_sql(plan.sql(len(chunk)), tuple(v for row in chunk for v in row))
+
+
+@cache
+def _json_insert(tables: tuple[Table, ...], dialect: Dialect) -> str:
+    """One statement inserting each table's rows from a JSON array parameter: the last an
+    INSERT, the others data-modifying ``WITH`` parts of it (run in the same statement)."""
+    parts = []
+    for table in tables:
+        name = dialect.identifier_preparer.format_table(table)
+        columns = ", ".join(dialect.identifier_preparer.quote(c.name) for c in table.columns)
+        parts.append(
+            f"INSERT INTO {name} ({columns}) SELECT {columns} "
+            f"FROM json_populate_recordset(NULL::{name}, %s::json)"
+        )
+    *first, last = parts
+    head = ", ".join(f"w{i} AS ({part})" for i, part in enumerate(first))
+    return f"WITH {head} {last}" if head else last
+
+
+@cache
+def _columns_of(table: Table, kind: type) -> tuple[str, ...]:
+    return tuple(c.name for c in table.columns if isinstance(c.type, kind))
+
+
+def _json_array(table: Table, rows: Rows) -> str:
+    """``rows`` as the JSON ``json_populate_recordset`` reads: bytes as bytea's hex text (JSON
+    has no bytes, and msgspec's base64 is not bytea's input); ids, instants and documents as
+    msgspec writes them.
+
+    Raises:
+        ValueError: a naive instant (as ``UTCDateTime`` refuses it).
+    """
+    for c in _columns_of(table, UTCDateTime):
+        if any(row[c] is not None and row[c].tzinfo is None for row in rows):
+            msg = "naive datetimes are not stored: give a timezone"
+            raise ValueError(msg)
+    binary = _columns_of(table, LargeBinary)
+    if binary:
+        rows = [
+            {**row, **{c: None if row[c] is None else "\\x" + row[c].hex() for c in binary}}
+            for row in rows
+        ]
+    return msgspec.json.encode(rows).decode()
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Engine:

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
-import msgspec
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -91,37 +90,8 @@ def append(session: Session | Connection, drafts: Sequence[Draft]) -> list[int]:
             }
         )
         subjects.extend({"subject_id": s, "seq": seq} for s in dict.fromkeys(d.subject_ids))
-    if conn.dialect.name == "postgresql" and len(entries) > 1:
-        _copy(conn, entries, subjects)
-    else:
-        insert_rows(conn, _ENTRIES, entries)
-        insert_rows(conn, _SUBJECTS, subjects)
+    insert_rows(conn, (_ENTRIES, entries), (_SUBJECTS, subjects))
     return list(range(first, first + len(drafts)))
-
-
-_ENTRY_COLUMNS = tuple(c.name for c in AuditEntry.__table__.columns)
-_JSON_COLUMNS = frozenset({"subject_ids", "recipients", "detail"})
-_COPY_ENTRIES = f"COPY audit_entries ({', '.join(_ENTRY_COLUMNS)}) FROM STDIN"
-_COPY_SUBJECTS = "COPY audit_subjects (subject_id, seq) FROM STDIN"
-
-
-def _copy(conn: Connection, entries: list[dict[str, Any]], subjects: list[dict[str, Any]]) -> None:
-    """PostgreSQL: a batch of entries in one COPY instead of a statement per row (group commit
-    hands over dozens at once, on the path of every audited read)."""
-    raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cursor:
-        with cursor.copy(_COPY_ENTRIES) as copy:
-            for entry in entries:
-                copy.write_row(
-                    [
-                        msgspec.json.encode(entry[c]).decode() if c in _JSON_COLUMNS else entry[c]
-                        for c in _ENTRY_COLUMNS
-                    ]
-                )
-        if subjects:
-            with cursor.copy(_COPY_SUBJECTS) as copy:
-                for subject in subjects:
-                    copy.write_row((subject["subject_id"], subject["seq"]))
 
 
 def record(db: Database, *drafts: Draft) -> list[int]:
