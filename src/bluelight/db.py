@@ -31,6 +31,7 @@ from sqlalchemy import (
     Float,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     TypeDecorator,
@@ -118,6 +119,41 @@ def lock_journal(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.execute(_LOCK_JOURNAL, {"key": JOURNAL_LOCK_KEY})
+
+
+def lock_journal_then(conn: Connection, query: Select[Any]) -> Any:
+    """``lock_journal``, then ``query``'s one value (read once the lock is held).
+
+    On PostgreSQL the two go to the database together (the driver's pipeline), with the
+    transaction's BEGIN: one trip instead of three, on the path of every audited read. The
+    database runs them in order, and the query's snapshot is taken when it starts, after the
+    lock is granted, so it sees everything committed by whoever held the lock before.
+    """
+    if conn.dialect.name != "postgresql":
+        lock_journal(conn)
+        return conn.execute(query).scalar_one()
+    sql = _literal_sql(query, conn.dialect)
+    raw: Any = conn.connection.driver_connection
+    try:
+        with raw.pipeline(), raw.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (JOURNAL_LOCK_KEY,))
+            cursor.execute(sql)
+            row = cursor.fetchone()
+    except raw.Error as exc:
+        # As SQLAlchemy reports a driver's error: wrapped, the connection invalidated if the
+        # error says it is gone (so the outage is a 503, and the pool opens a fresh one)
+        gone = conn.dialect.is_disconnect(exc, raw, None)
+        if gone:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, None, exc, type(exc), connection_invalidated=gone, dialect=conn.dialect
+        ) from exc
+    return row[0]
+
+
+@cache
+def _literal_sql(query: Select[Any], dialect: Dialect) -> str:
+    return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 # SQLite's primary result codes for a database that cannot be used right now, as opposed to a

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -33,7 +33,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bluelight.app import create_app
-from bluelight.db import Database, database_unavailable, make_engine
+from bluelight.audit.models import AuditEntry
+from bluelight.db import Database, database_unavailable, lock_journal_then, make_engine
 from factories import (
     API,
     REASON,
@@ -375,3 +376,32 @@ def test_an_app_whose_postgresql_is_not_listening_answers_503(tmp_path: Path) ->
     assert_unavailable(sign_in)
     assert_unavailable(read)
     engine.dispose()
+
+
+@needs_postgresql
+def test_a_backend_gone_when_the_journal_is_locked_is_an_unavailable_database(
+    migrated: tuple[Engine, str],
+) -> None:
+    # Given a connection whose backend PostgreSQL has terminated
+    admin_engine, url = migrated
+    name = f"bluelight-lock-{uuid.uuid4().hex[:8]}"
+    engine = make_engine(f"{url}&application_name={name}")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+            conn.commit()
+            _terminate(admin_engine, "application_name = :name", name=name)
+
+            # When a transaction locks the journal and reads its next place (one trip, past
+            # SQLAlchemy's own execution)
+            with pytest.raises(DBAPIError) as raised, conn.begin():
+                lock_journal_then(conn, select(func.count()).select_from(AuditEntry))
+
+        # Then it is reported as SQLAlchemy reports a lost connection: an unavailable
+        # database (a 503 to the client), the connection invalidated for the pool to replace
+        assert raised.value.connection_invalidated
+        assert database_unavailable(raised.value)
+        with engine.connect() as fresh:
+            assert fresh.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()

@@ -32,7 +32,7 @@ from bluelight.audit.merkle import EMPTY_ROOT, leaf_hash, node_hash
 from bluelight.audit.models import AuditEntry, AuditSubject, TreeHead
 from bluelight.audit.rules import Draft, canonical_entry, tree_head_message
 from bluelight.audit.schemas import TreeHeadRead
-from bluelight.db import Database, insert_rows, lock_journal
+from bluelight.db import Database, insert_rows, lock_journal_then
 from bluelight.kernel import utcnow
 from bluelight.kernel.batching import settle
 from bluelight.kernel.crypto import SigningKey
@@ -50,8 +50,7 @@ _SUBJECTS: Table = AuditSubject.__table__  # type: ignore[assignment]
 
 
 def _next_seq(conn: Connection) -> int:
-    lock_journal(conn)
-    return int(conn.execute(_NEXT_SEQ).scalar_one())
+    return int(lock_journal_then(conn, _NEXT_SEQ))
 
 
 def append(session: Session | Connection, drafts: Sequence[Draft]) -> list[int]:
