@@ -124,20 +124,21 @@ def lock_journal(conn: Connection) -> None:
 def lock_journal_then(conn: Connection, query: Select[Any]) -> Any:
     """``lock_journal``, then ``query``'s one value (read once the lock is held).
 
-    On PostgreSQL the two go to the database together (the driver's pipeline), with the
-    transaction's BEGIN: one trip instead of three, on the path of every audited read. The
-    database runs them in order, and the query's snapshot is taken when it starts, after the
-    lock is granted, so it sees everything committed by whoever held the lock before.
+    On PostgreSQL the two go to the database as one message of two statements (the simple
+    query protocol, ``query``'s values written into it): one trip instead of two, and one
+    driver call, on the path of every audited read. The database runs them in order, each
+    under a snapshot taken when it starts, so the query sees everything committed by
+    whoever held the lock before.
     """
     if conn.dialect.name != "postgresql":
         lock_journal(conn)
         return conn.execute(query).scalar_one()
-    sql = _literal_sql(query, conn.dialect)
+    sql = f"SELECT pg_advisory_xact_lock({JOURNAL_LOCK_KEY}); {_literal_sql(query, conn.dialect)}"
     raw: Any = conn.connection.driver_connection
     try:
-        with raw.pipeline(), raw.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (JOURNAL_LOCK_KEY,))
+        with raw.cursor() as cursor:
             cursor.execute(sql)
+            cursor.nextset()
             row = cursor.fetchone()
     except raw.Error as exc:
         # As SQLAlchemy reports a driver's error: wrapped, the connection invalidated if the
