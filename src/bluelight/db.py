@@ -443,6 +443,10 @@ def _json_array(table: Table, rows: Rows) -> str:
     return msgspec.json.encode(rows).decode()
 
 
+# Seconds a new PostgreSQL connection may take, unless the URL says (libpq's connect_timeout).
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Engine:
     """An engine for ``url`` with Bluelight's connection settings.
 
@@ -464,8 +468,13 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fals
         engine = create_engine(url, pool_use_lifo=True, **common)
         _install_sqlite_hooks(engine, sqlite_synchronous)
         return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # A server that does not answer (a host gone, a network dropping packets) is then a
+        # 503 within seconds, not a request hanging for the system's TCP timeout
+        parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)})
+    url = parsed.render_as_string(hide_password=False)
     return create_engine(url, pool_pre_ping=True, **common)
 
 

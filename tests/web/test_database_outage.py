@@ -14,6 +14,7 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+import bluelight.db
 from bluelight.app import create_app
 from bluelight.audit.models import AuditEntry
 from bluelight.db import Database, database_unavailable, lock_journal_then, make_engine
@@ -405,3 +407,46 @@ def test_a_backend_gone_when_the_journal_is_locked_is_an_unavailable_database(
             assert fresh.exec_driver_sql("SELECT 1").scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_a_postgresql_server_that_never_answers_is_unavailable_within_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("psycopg")
+    # Given a port that takes connections and never says a word (a server hung, or a
+    # network that lets the handshake through and drops the rest)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        monkeypatch.setattr(bluelight.db, "CONNECT_TIMEOUT_SECONDS", 1)
+        engine = make_engine(f"postgresql://postgres@127.0.0.1:{port}/test")
+        failed: list[BaseException] = []
+
+        def connect() -> None:
+            try:
+                engine.connect().close()
+            except BaseException as exc:  # noqa: BLE001  (looked at below)
+                failed.append(exc)
+
+        # When a connection is opened (on a thread: without a timeout it would wait forever)
+        started = time.monotonic()
+        opener = threading.Thread(target=connect, daemon=True)
+        opener.start()
+        opener.join(10)
+        waited = time.monotonic() - started
+    engine.dispose()
+
+    # Then it gave up after the timeout, as an unavailable database (a 503 to the client)
+    assert engine.url.query["connect_timeout"] == "1"
+    assert not opener.is_alive()
+    assert waited < 10
+    assert len(failed) == 1
+    assert database_unavailable(failed[0])
+
+
+def test_a_connect_timeout_given_in_the_url_is_kept() -> None:
+    engine = make_engine("postgresql://postgres@127.0.0.1:5432/test?connect_timeout=2")
+    assert engine.url.query["connect_timeout"] == "2"
+    assert engine.url.drivername == "postgresql+psycopg"
+    engine.dispose()
