@@ -390,3 +390,73 @@ def test_two_administrators_removed_at_once_leave_one(
         if "agency_admin" in u.roles and u.disabled_at is None
     ]
     assert len(left) == 1
+
+
+# --- names people read -----------------------------------------------------------------------
+
+# Text that would display in another order than it is stored, or look like other text
+UNREADABLE = {
+    "right-to-left override": "PC \u202eafakO",
+    "pop directional": "PC Okafor\u202c",
+    "zero-width space": "PC O\u200bkafor",
+    "line break": "PC\nOkafor",
+    "last line break": "PC Okafor\n",
+    "control": "PC \x07Okafor",
+    "byte order mark": "\ufeffPC Okafor",
+}
+
+
+@pytest.mark.parametrize("name", list(UNREADABLE.values()), ids=list(UNREADABLE))
+def test_a_display_name_that_reads_otherwise_than_stored_is_refused(
+    door: Door, anonymous: TestClient[Any], db: Database, name: str
+) -> None:
+    # Given an administrator and an officer
+    admin = door.headers("admin.names", ["agency_admin"])
+    door.headers("pc.named", ["officer"])
+    officer = _users(anonymous, admin)["pc.named"]
+    before = row_counts(db)
+
+    # When a user is added, or renamed, with such a name
+    added = anonymous.post(
+        f"{API}/users",
+        json={**_new_user("pc.hidden", ["officer"]), "display_name": name},
+        headers=admin,
+    )
+    renamed = _patch(anonymous, admin, officer, {"display_name": name})
+
+    # Then both are refused as badly formed, naming the field, and nothing changes
+    for response in (added, renamed):
+        assert assert_problem(response, 400, "INVALID_FORMAT")["field"] == "display_name"
+    assert row_counts(db)["users"] == before["users"]
+    assert _users(anonymous, admin)["pc.named"]["display_name"] == officer["display_name"]
+
+
+def test_names_in_any_script_with_their_joiners_are_kept(
+    door: Door, anonymous: TestClient[Any]
+) -> None:
+    admin = door.headers("admin.scripts", ["agency_admin"])
+    # A Persian name with its zero-width non-joiner (U+200C), and Latin with diacritics
+    farsi = "\u0634\u0647\u0631\u0647\u200c\u0627\u06cc"
+    for username, name in [("pc.farsi", farsi), ("pc.zoe", "Zoë O'Brien-Łukasz")]:
+        added = anonymous.post(
+            f"{API}/users",
+            json={**_new_user(username, ["officer"]), "display_name": name},
+            headers=admin,
+        )
+        assert added.status_code == 201, added.text
+        assert added.json()["display_name"] == name
+
+
+@pytest.mark.parametrize("name", ["phone\u202e", "phone\n", "pho\x00ne"])
+def test_a_device_name_that_reads_otherwise_than_stored_is_refused(
+    anonymous: TestClient[Any], name: str
+) -> None:
+    response = anonymous.post(
+        f"{API}/auth/sign-in",
+        json={
+            "username": "nobody.here",
+            "password": "whatever it is",
+            "device": {"id": "01a23cfb-9b5f-712e-b54c-d6bcab25b2d4", "name": name},
+        },
+    )
+    assert_problem(response, 400, "INVALID_FORMAT")

@@ -15,7 +15,18 @@ Username = Annotated[str, Meta(min_length=1, max_length=64)]
 Password = Annotated[str, Meta(min_length=1, max_length=128)]
 Code = Annotated[str, Meta(min_length=1, max_length=32)]
 ChallengeToken = Annotated[str, Meta(min_length=1, max_length=200)]
-DeviceName = Annotated[str, Meta(min_length=1, max_length=100)]
+# One line that people read (a user's display name, a device's name): no control character,
+# line break, or the invisible characters that make text display in another order than it is
+# stored (the bidirectional controls) or look like other text (zero-width spaces, the byte
+# order mark). The joiners (U+200C, U+200D), which shape letters in Persian, Arabic and Indic
+# names, are kept. (The look-ahead before the end: in Python, whose patterns check these,
+# "$" also matches before a last line break.)
+ONE_LINE = (
+    r"^[^\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064"
+    r"\u2066-\u2069\ufeff]*(?!\n)$"
+)
+DeviceName = Annotated[str, Meta(min_length=1, max_length=100, pattern=ONE_LINE)]
+DisplayName = Annotated[str, Meta(min_length=1, max_length=200, pattern=ONE_LINE)]
 AgencyCode = Annotated[str, Meta(pattern=r"^[A-Z0-9]{2,10}$")]
 ReasonText = Annotated[str, Meta(min_length=3, max_length=500)]
 
@@ -96,7 +107,7 @@ class RecoveryCodes(Struct, kw_only=True):
 
 class UserCreate(Struct, kw_only=True, forbid_unknown_fields=True):
     username: Username
-    display_name: Annotated[str, Meta(min_length=1, max_length=200)]
+    display_name: DisplayName
     password: Password
     roles: Annotated[list[Role], Meta(min_length=1, max_length=8)]
     clearance: Classification = Classification.OFFICIAL_SENSITIVE
@@ -105,7 +116,7 @@ class UserCreate(Struct, kw_only=True, forbid_unknown_fields=True):
 
 class UserChange(Struct, kw_only=True, forbid_unknown_fields=True):
     version: Annotated[int, Meta(ge=1)]
-    display_name: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    display_name: DisplayName | None = None
     roles: Annotated[list[Role], Meta(min_length=1, max_length=8)] | None = None
     clearance: Classification | None = None
     disabled: bool | None = None
