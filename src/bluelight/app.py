@@ -134,7 +134,13 @@ def create_app(
     door = Door(writer)
     reader = RecordReader(db, door, auth.identify)
 
-    @get("/health", opt=PUBLIC, summary="Liveness and database reachability", sync_to_thread=True)
+    @get(
+        "/health",
+        opt=PUBLIC,
+        summary="Liveness and database reachability",
+        tags=["Health"],
+        sync_to_thread=True,
+    )
     def health() -> Health:
         check_database(db)
         return Health(

@@ -285,10 +285,11 @@ def _new_user(roles: list[str], username: str = "pc.new") -> dict[str, Any]:
     ids=["auditor", "supervisor", "officer+auditor"],
 )
 def test_an_administrator_cannot_grant_what_they_do_not_hold(
-    door: Door, anonymous: TestClient[Any], db: Database, roles: list[str]
+    door: Door, anonymous: TestClient[Any], db: Database, trail: Any, roles: list[str]
 ) -> None:
     admin = door.headers("admin.grant", ["agency_admin"])
     before = row_counts(db)
+    start = trail.size()
 
     made = anonymous.post(f"{API}/users", json=_new_user(roles), headers=admin)
 
@@ -296,7 +297,15 @@ def test_an_administrator_cannot_grant_what_they_do_not_hold(
     beyond = permissions_of([Role(r) for r in roles]) - ROLE_PERMISSIONS[Role.AGENCY_ADMIN]
     assert body["permissions"]
     assert set(body["permissions"]) <= {str(p) for p in beyond}
-    assert row_counts(db) == before
+    # Nothing is made, and the attempt to hand out more than one holds is on the trail
+    after = row_counts(db)
+    assert {t: n for t, n in after.items() if not t.startswith("audit_")} == {
+        t: n for t, n in before.items() if not t.startswith("audit_")
+    }
+    denied = trail.since(start)
+    assert [(e.outcome, e.actor_username, e.detail["code"]) for e in denied] == [
+        ("denied", "admin.grant", "ROLE_NOT_GRANTABLE")
+    ]
 
 
 def test_an_administrator_can_grant_the_police_roles_and_may_not_promote_past_them(

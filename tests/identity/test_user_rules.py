@@ -153,11 +153,12 @@ def test_an_administrator_adds_a_user_to_their_own_agency(
 
 @pytest.mark.parametrize("role", ["partner_user", "prosecutor"])
 def test_a_police_user_cannot_be_made_with_a_partner_role(
-    door: Door, anonymous: TestClient[Any], db: Database, role: str
+    door: Door, anonymous: TestClient[Any], db: Database, trail: Trail, role: str
 ) -> None:
     # Given an administrator of a police force
     admin = door.headers("admin.kinds", ["agency_admin"])
     before = row_counts(db)
+    start = trail.size()
 
     # When they add a user holding a partner role, alone or beside a police one
     alone = anonymous.post(f"{API}/users", json=_new_user("pc.partner", [role]), headers=admin)
@@ -170,7 +171,12 @@ def test_a_police_user_cannot_be_made_with_a_partner_role(
         body = assert_problem(response, 403, "ROLE_NOT_GRANTABLE")
         assert body["roles"] == [role]
         assert "partner agency" in body["detail"]
-    assert row_counts(db) == before
+    assert row_counts(db)["users"] == before["users"]
+    # and both attempts are on the trail as refused
+    denied = trail.since(start)
+    assert [(e.outcome, e.actor_username, e.detail["code"]) for e in denied] == [
+        ("denied", "admin.kinds", "ROLE_NOT_GRANTABLE")
+    ] * 2
 
 
 @pytest.mark.parametrize("role", ["partner_user", "prosecutor"])

@@ -255,3 +255,13 @@ def test_every_place_that_serves_the_document_serves_the_whole_of_it(client) -> 
     assert copy.json() == served
     assert page.status_code == 200
     assert '"#/components/schemas/Problem"' in page.text
+
+
+def test_every_operation_is_filed_under_a_tag(document: dict[str, Any]) -> None:
+    # /api/docs groups operations by tag: one without is shown under "default"
+    untagged = [
+        f"{method.upper()} {path}"
+        for path, method, operation in _operations(document)
+        if not operation.get("tags")
+    ]
+    assert untagged == []

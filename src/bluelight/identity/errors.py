@@ -60,5 +60,8 @@ class IdentityError(BluelightError):
         IdentityErrorCode.LAST_ADMINISTRATOR: 409,
         IdentityErrorCode.VERSION_CONFLICT: 409,
     }
-    # Acting on another agency's accounts is a denied attempt, audited as such.
-    refusals: ClassVar[frozenset[str]] = frozenset({IdentityErrorCode.OTHER_AGENCY})
+    # Refusals of access, audited as denied attempts: acting on another agency's accounts,
+    # and handing out a role or a permission beyond what the giver may give.
+    refusals: ClassVar[frozenset[str]] = frozenset(
+        {IdentityErrorCode.OTHER_AGENCY, IdentityErrorCode.ROLE_NOT_GRANTABLE}
+    )
