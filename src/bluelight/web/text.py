@@ -1,8 +1,13 @@
-"""Text that a Bluelight database cannot store is refused where it enters.
+"""Text that a Bluelight database cannot store, or that the server would read otherwise than
+the API document says, is refused where it enters.
 
 PostgreSQL holds no NUL character (U+0000) in text or JSON, while SQLite does. So that a
 request means the same on both engines, and never reaches the database to fail there as a
 500, a request carrying NUL in its query string or body is refused before its handler runs.
+
+A query parameter the document types as a number, an instant or one of a few words is read
+by the framework as "not given" when its text is ``null``; such a request is refused as the
+document says it is, rather than answered as if the parameter had been left out.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from litestar import Request
+from litestar.params import DependencyKwarg
 
 from bluelight.web.errors import WebError, WebErrorCode
 
@@ -29,10 +35,47 @@ def _refuse(where: str) -> WebError:
     )
 
 
+# The query parameters of each route handler whose type has no place for the text "null"
+_NOT_NULL: dict[int, frozenset[str]] = {}
+
+
+def _not_null(handler: Any) -> frozenset[str]:
+    """The query parameters ``handler`` takes that may be left out but are not text: a
+    number, an instant, one of a few words."""
+    known = _NOT_NULL.get(id(handler))
+    if known is not None:
+        return known
+    provided = set(handler.resolve_dependencies())
+    names: set[str] = set()
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        if name in provided or isinstance(kwarg, DependencyKwarg) or not field.is_optional:
+            continue
+        if getattr(kwarg, "header", None) or getattr(kwarg, "cookie", None):
+            continue
+        if str in {t.annotation for t in field.inner_types}:
+            continue
+        names.add(getattr(kwarg, "query", None) or name)
+    _NOT_NULL[id(handler)] = known = frozenset(names)
+    return known
+
+
 async def refuse_nul(request: Request[Any, Any, Any]) -> None:
-    """Refuse a request whose query or body holds NUL (400 INVALID_FORMAT)."""
-    if b"\x00" in unquote_to_bytes(request.scope.get("query_string", b"")):
+    """Refuse a request whose query or body holds NUL (400 INVALID_FORMAT), or whose query
+    gives ``null`` for a parameter that is not text (400 INVALID_FORMAT)."""
+    query = request.scope.get("query_string", b"")
+    if b"\x00" in unquote_to_bytes(query):
         raise _refuse("query")
+    if b"null" in query:
+        typed = _not_null(request.scope["route_handler"])
+        for name, value in request.query_params.items():
+            if value == "null" and name in typed:
+                raise WebError(
+                    WebErrorCode.INVALID_FORMAT,
+                    f"{name} cannot be null: leave it out to mean none",
+                    source="query",
+                    field=name,
+                )
     if request.method in BODY_METHODS:
         body = await request.body()
         if b"\x00" in body or NUL_IN_JSON.search(body):
