@@ -13,6 +13,7 @@ document says it is, rather than answered as if the parameter had been left out.
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -36,13 +37,13 @@ def _refuse(where: str) -> WebError:
 
 
 # The query parameters of each route handler whose type has no place for the text "null"
-_NOT_NULL: dict[int, frozenset[str]] = {}
+_NOT_NULL: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
 def _not_null(handler: Any) -> frozenset[str]:
     """The query parameters ``handler`` takes that may be left out but are not text: a
     number, an instant, one of a few words."""
-    known = _NOT_NULL.get(id(handler))
+    known = _NOT_NULL.get(handler)
     if known is not None:
         return known
     provided = set(handler.resolve_dependencies())
@@ -56,7 +57,7 @@ def _not_null(handler: Any) -> frozenset[str]:
         if str in {t.annotation for t in field.inner_types}:
             continue
         names.add(getattr(kwarg, "query", None) or name)
-    _NOT_NULL[id(handler)] = known = frozenset(names)
+    _NOT_NULL[handler] = known = frozenset(names)
     return known
 
 
