@@ -41,7 +41,7 @@ from bluelight.web.justification import provide_disclosure_reason, provide_justi
 from bluelight.web.openapi import DocumentJsonPlugin, api_document
 from bluelight.web.refusals import audit_refusal
 from bluelight.web.schemas import Health
-from bluelight.web.text import refuse_nul
+from bluelight.web.text import refuse_misread_text
 
 log = logging.getLogger("bluelight")
 STATIC = Path(__file__).parent / "web" / "static"
@@ -211,7 +211,7 @@ def create_app(
             "disclosure_reason": Provide(provide_disclosure_reason),
         },
         after_exception=[audit_refusal],
-        before_request=refuse_nul,
+        before_request=refuse_misread_text,
         before_send=[add_security_headers],
         middleware=[lambda app: AccessMiddleware(app, auth)],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -61,22 +61,30 @@ def _not_null(handler: Any) -> frozenset[str]:
     return known
 
 
-async def refuse_nul(request: Request[Any, Any, Any]) -> None:
-    """Refuse a request whose query or body holds NUL (400 INVALID_FORMAT), or whose query
-    gives ``null`` for a parameter that is not text (400 INVALID_FORMAT)."""
+def _null_parameter(request: Request[Any, Any, Any], query: bytes) -> str | None:
+    """The first query parameter given as ``null`` that is not text, if any."""
+    if b"null" not in query:  # the common case, without parsing the query
+        return None
+    typed = _not_null(request.scope["route_handler"])
+    return next(
+        (n for n, v in request.query_params.multi_items() if v == "null" and n in typed), None
+    )
+
+
+async def refuse_misread_text(request: Request[Any, Any, Any]) -> None:
+    """``before_request`` hook: refuse a request whose query or body holds NUL, or whose
+    query gives ``null`` for a parameter that is not text (400 INVALID_FORMAT)."""
     query = request.scope.get("query_string", b"")
     if b"\x00" in unquote_to_bytes(query):
         raise _refuse("query")
-    if b"null" in query:
-        typed = _not_null(request.scope["route_handler"])
-        for name, value in request.query_params.items():
-            if value == "null" and name in typed:
-                raise WebError(
-                    WebErrorCode.INVALID_FORMAT,
-                    f"{name} cannot be null: leave it out to mean none",
-                    source="query",
-                    field=name,
-                )
+    null = _null_parameter(request, query)
+    if null is not None:
+        raise WebError(
+            WebErrorCode.INVALID_FORMAT,
+            f"{null} cannot be null: leave it out to mean none",
+            source="query",
+            field=null,
+        )
     if request.method in BODY_METHODS:
         body = await request.body()
         if b"\x00" in body or NUL_IN_JSON.search(body):
