@@ -514,8 +514,9 @@ class KeptConnection:
     ``use`` lends it to one caller at a time; a caller that finds it lent out gets a
     connection from the pool instead. One idle for more than ``KEPT_IDLE_SECONDS`` goes back
     to the pool and another is checked out (and so pinged) in its place; one whose use
-    failed is closed (the next use opens another), so a database that went away costs the
-    rounds in flight, not the ones after it came back. ``close`` gives it back for good.
+    failed goes back to the pool too (one found dead is discarded there), and the next use
+    checks one out, so a database that went away costs the rounds in flight, not the ones
+    after it came back. ``close`` gives it back for good.
     """
 
     def __init__(self, engine: Engine, *, transaction: bool) -> None:

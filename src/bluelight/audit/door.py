@@ -140,10 +140,10 @@ class Door:
     ) -> list[Any]:
         """``release_now`` for many disclosures at once, on the calling (worker) thread: every
         entry in one transaction (on a connection the door keeps for them), committed before
-        any value is handed back. Each item's
-        answer is its value, or the exception to raise for it (its own refusal, the reason it
-        lacks, or AUDIT_UNAVAILABLE for all when the transaction fails). An exception given in
-        place of a disclosure is handed back as it is.
+        any value is handed back. Each item's answer is its value, or the exception to raise
+        for it (its own refusal, the reason it lacks, or AUDIT_UNAVAILABLE for all when the
+        transaction fails). An exception given in place of a disclosure is handed back as it
+        is.
         """
         answers: list[Any] = []
         drafts: list[Draft] = []
