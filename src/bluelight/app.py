@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Router, get
 from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import File
@@ -34,6 +35,7 @@ from bluelight.settings import Settings, get_settings
 from bluelight.vocab.routes import vocab_router
 from bluelight.web.auth import AccessMiddleware, Authenticator, TokenAuthenticator
 from bluelight.web.body import JSONRequest
+from bluelight.web.direct import DirectReads
 from bluelight.web.docs import DocsRenderPlugin, docs_asset, warn_if_missing
 from bluelight.web.errors import EXCEPTION_HANDLERS, WebError, WebErrorCode
 from bluelight.web.headers import add_security_headers
@@ -213,7 +215,7 @@ def create_app(
         after_exception=[audit_refusal],
         before_request=refuse_misread_text,
         before_send=[add_security_headers],
-        middleware=[lambda app: AccessMiddleware(app, auth)],
+        middleware=[DefineMiddleware(AccessMiddleware, authenticator=auth)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         request_class=JSONRequest,
@@ -222,6 +224,8 @@ def create_app(
         on_shutdown=[close],
         debug=False,
     )
+    # A record read by id, the path of every check, goes straight to its handler (web.direct)
+    app.asgi_handler = DirectReads(app, app.asgi_handler)
     app.state.audit_writer = writer
     app.state.door = door
     app.state.reader = reader

@@ -115,6 +115,17 @@ def authorise(actor: Actor | None, opt: dict[str, Any]) -> None:
     )
 
 
+def admit_in_round(scope: Scope, opt: dict[str, Any]) -> None:
+    """Let a request to a route that authenticates in its own round (``IN_ROUND``, with a
+    permission) go on, its bearer token handed on as the scope's ``caller``, to be looked up
+    and checked against the route's permission there.
+
+    Raises:
+        IdentityError: AUTH_REQUIRED, TOKEN_INVALID (as ``_bearer``).
+    """
+    scope["caller"] = Caller(_bearer(scope), partial(authorise, opt=opt))  # type: ignore[typeddict-unknown-key]
+
+
 class AccessMiddleware:
     """Who is asking, and may they: on every route not marked public, the bearer token is
     looked up (``Authenticator``) and the actor must hold the permission the route declares.
@@ -138,7 +149,7 @@ class AccessMiddleware:
                 elif opt.get("authenticate") == IN_ROUND and isinstance(
                     opt.get("permission"), Permission
                 ):
-                    scope["caller"] = Caller(_bearer(scope), partial(authorise, opt=opt))  # type: ignore[typeddict-unknown-key]
+                    admit_in_round(scope, opt)
                 else:
                     actor = await self.authenticator.authenticate(_bearer(scope))
                     scope["user"] = actor
