@@ -7,7 +7,8 @@ without thought is closed, not open. A refusal is audited (``web.refusals``).
 A route may declare ``authenticate=IN_ROUND``: it looks the token up itself, in its own
 database round, where the permission is checked before anything is read (the record read by
 id, the path of every check; ``records.reader``). The middleware then only checks that a
-bearer token was sent, and hands it on as a ``Caller``.
+bearer token was sent, and hands it on as a ``Caller`` (``admit_in_round``, which the direct
+path of a read by id, ``web.direct``, calls too).
 
 Only the ``Authorization: Bearer`` header authenticates. No cookie ever does, so no request
 a browser sends on its own (a cross-site form, an image) can act for anyone: there is

@@ -2,9 +2,10 @@
 
 Litestar answers a request through its router, two exception layers, the access middleware,
 the before-request hook, the handler's signature model and its response pipeline. A read by
-id needs none of that generality, and it is the request officers make most: with the read
-itself set aside, the long way costs the event loop about 100 µs a read here, and the direct
-way 57 µs, less than a bare Litestar hello-world's 82 µs (``benchmarks/RESULTS.md``).
+id needs none of that generality, and it is the request officers make most. With the read
+itself answered from memory, the direct way costs the event loop about 60 % of the CPU the
+long way does, and less than a bare Litestar hello-world (``benchmarks/read_cost.py``, 32
+requests at a time; its figures in ``benchmarks/RESULTS.md``).
 
 ``DirectReads`` sits where Litestar's exception layer and router sit (``Litestar.asgi_handler``,
 inside ``Litestar.__call__``, so the app's ``before_send`` hooks, the security headers among
