@@ -17,9 +17,9 @@ from sqlalchemy import Engine, func, select, text
 
 from bluelight.audit import Justification, TreeSigner
 from bluelight.db import Base, Database
-from bluelight.identity import system_actor
+from bluelight.identity import Actor, Role, permissions_of, system_actor
 from bluelight.identity.errors import IdentityError
-from bluelight.identity.models import Agency, Team, TeamMember
+from bluelight.identity.models import Agency, Team, TeamMember, User
 from bluelight.identity.schemas import AgencyCreate, UserCreate
 from bluelight.identity.services import (
     IdentityPolicy,
@@ -44,6 +44,7 @@ from bluelight.records.restriction import change_access
 from bluelight.records.schemas import AccessChange, ShareCreate
 from bluelight.records.services import create_record
 from bluelight.records.shares import share_record
+from bluelight.sync import PushBatch, push
 from bluelight.vocab import models as vocab_models  # noqa: F401  (so does the mapping table)
 from bluelight.vocab.services import import_mapping
 
@@ -161,6 +162,27 @@ def _populate(engine: Engine, keys: Path) -> dict[str, int]:
         actor=actor,
         why=WHY,
     )
+    with db.read() as session:
+        officer_id = session.scalars(select(User.id).where(User.username == "pc.okafor")).one()
+    push(
+        db,
+        msgspec.convert(
+            {
+                "operations": [
+                    {"id": str(new_id()), "kind": "property", "action": "create",
+                     "record_id": str(new_id()), "content": {"category": "BICYCLE"}}
+                ]
+            },
+            PushBatch,
+        ),
+        actor=Actor(
+            str(officer_id),
+            "pc.okafor",
+            "DEMO",
+            permissions_of({Role.OFFICER}),
+            device_id=str(new_id()),
+        ),
+    )  # fmt: skip
     TreeSigner(db, load_or_create_signing_key(keys / "audit-signing.pem")).sign()
     with engine.connect() as conn:
         return {

@@ -32,6 +32,7 @@ from bluelight.records.reader import RecordReader
 from bluelight.records.routes import record_routers
 from bluelight.runtime import Runtime
 from bluelight.settings import Settings, get_settings
+from bluelight.sync.routes import sync_router
 from bluelight.vocab.routes import vocab_router
 from bluelight.web.auth import AccessMiddleware, Authenticator, TokenAuthenticator
 from bluelight.web.body import JSONRequest
@@ -171,6 +172,7 @@ def create_app(
             *identity_routers,
             audit_router,
             *record_routers(),
+            sync_router,
         ],
     )
     static = create_static_files_router(

@@ -239,6 +239,12 @@ def _body(method: str, template: str, s: Sentinel) -> dict[str, Any] | None:
         (method == "POST" and tail == "auth/sign-in",
          lambda: {"username": "door.supervisor", "password": "wrong password!",
                   "device": {"id": str(uuid.uuid4()), "name": "x"}}),
+        # A change to the person on a version it is not at: a conflict, answered with the
+        # server's copy of the person.
+        (method == "POST" and tail == "sync/push",
+         lambda: {"operations": [{"id": str(uuid.uuid4()), "kind": "person", "action": "update",
+                                  "record_id": s.ids["person"], "base_version": version + 1,
+                                  "content": {"sex": "F"}}]}),
         (method == "POST" and tail == "auth/second-factor",
          lambda: {"challenge": "not-a-challenge", "code": "000000"}),
     ]  # fmt: skip
@@ -360,6 +366,7 @@ DISCLOSING = [
     ("GET", f"{API}/audit/entries"),
     ("GET", f"{API}/audit/entries/{{seq:int}}"),
     ("GET", f"{API}/audit/export"),
+    ("POST", f"{API}/sync/push"),
 ]
 
 

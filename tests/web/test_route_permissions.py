@@ -137,9 +137,9 @@ def _case_id(case: Any) -> str:
 def test_the_app_has_the_routes_we_expect_to_check() -> None:
     # A sanity check on the collection itself: eight routes for each of seven kinds, three
     # for sharing events and two for the shared view; four for code lists; eleven for sign-in,
-    # users, devices and agencies; nine for the audit trail.
+    # users, devices and agencies; nine for the audit trail; one for sync.
     api = [e for e in GUARDED if e.path.startswith(API)]
-    assert len(api) == 7 * 8 + 3 + 2 + 4 + 11 + 9
+    assert len(api) == 7 * 8 + 3 + 2 + 4 + 11 + 9 + 1
     # The matrix below is not empty either way.
     assert len(REFUSED) > 300
     assert len(PERMITTED) > 200
@@ -400,6 +400,17 @@ def _shared_call(world: World, endpoint: Endpoint, role: Role, own_target: bool)
     return Call(endpoint.method, _fill(endpoint.path, record_id=world.records["events"]["id"]))
 
 
+def _sync_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) -> Call:
+    operation = {
+        "id": str(uuid.uuid4()),
+        "kind": "property",
+        "action": "create",
+        "record_id": str(uuid.uuid4()),
+        "content": payload_for(world.client, "property"),
+    }
+    return Call(endpoint.method, endpoint.path, {"json": {"operations": [operation]}})
+
+
 def _plain_call(world: World, endpoint: Endpoint, role: Role, own_target: bool) -> Call:
     return Call(endpoint.method, endpoint.path)
 
@@ -441,6 +452,7 @@ CALLS = {
     "audit": _audit_call,
     "shared": _shared_call,
     "agencies": _plain_call,
+    "sync": _sync_call,
 }
 
 

@@ -46,14 +46,14 @@ _WRITE_POLE = {
 _EVERYONE = {P.VOCAB_READ, P.AGENCY_READ, P.SELF}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OFFICER: frozenset(_EVERYONE | _READ_POLE | _WRITE_POLE),
+    Role.OFFICER: frozenset(_EVERYONE | _READ_POLE | _WRITE_POLE | {P.SYNC}),
     # Control rooms grade and share incidents; they read everything but change only events
     # and places, the parts of a record an incident owns.
     Role.CONTROLLER: frozenset(
         _EVERYONE | _READ_POLE | {P.EVENT_WRITE, P.LOCATION_WRITE, P.RECORD_SHARE}
     ),
     Role.INVESTIGATOR: frozenset(
-        _EVERYONE | _READ_POLE | _WRITE_POLE | {P.RECORD_SHARE, P.RECORD_RESTRICT}
+        _EVERYONE | _READ_POLE | _WRITE_POLE | {P.RECORD_SHARE, P.RECORD_RESTRICT, P.SYNC}
     ),
     Role.SUPERVISOR: frozenset(
         _EVERYONE
@@ -66,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.USER_READ,
             P.DEVICE_READ,
             P.DEVICE_REVOKE,
+            P.SYNC,
         }
     ),
     # Administrators run accounts, devices and code mappings; they do not read personal data.

@@ -16,6 +16,17 @@ class Problem:
     detail: str
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def document(self) -> dict[str, Any]:
+        """The problem as its problem+json document: the RFC's members, then the facts."""
+        return {
+            "type": f"urn:bluelight:problem:{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+            **self.extra,
+        }
+
 
 class BluelightError(Exception):
     """A refusal the client can understand and act on.

@@ -40,6 +40,7 @@ class Permission(StrEnum):
     AGENCY_READ = "identity:agency:read"
     AUDIT_READ = "audit:trail:read"
     AUDIT_SIGN = "audit:head:sign"
+    SYNC = "sync:device:use"
     SELF = "identity:self:use"
 
 

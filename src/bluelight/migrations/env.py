@@ -9,6 +9,7 @@ from bluelight.changes import models as _changes  # noqa: F401
 from bluelight.db import Base
 from bluelight.identity import models as _identity  # noqa: F401
 from bluelight.records import models as _records  # noqa: F401  (tables register on import)
+from bluelight.sync import models as _sync  # noqa: F401
 from bluelight.vocab import models as _vocab  # noqa: F401
 
 config = context.config

@@ -246,11 +246,18 @@ def create_record(
         RecordError: DUPLICATE_ID, DUPLICATE_REFERENCE.
         AuditError: REASON_REQUIRED for a person, vehicle, link or marker without a reason.
     """
-    reason_needed(kind, why, writing=True)
     with db.write() as session:
-        read = insert_record(session, kind, data, actor=actor)
-        _audit_change(session, kind, read, actor, "created", why=why)
-        return read
+        return create_record_in(session, kind, data, actor=actor, why=why)
+
+
+def create_record_in(
+    session: Session, kind: Kind, data: Any, *, actor: Actor, why: Justification | None = None
+) -> Any:
+    """``create_record`` inside the caller's transaction (sync applies a batch in one)."""
+    reason_needed(kind, why, writing=True)
+    read = insert_record(session, kind, data, actor=actor)
+    _audit_change(session, kind, read, actor, "created", why=why)
+    return read
 
 
 # A link joins what is known about two records: "combination" in the law's terms.
@@ -260,6 +267,7 @@ _ACTIONS = {
     "deleted": Action.ERASURE,
     "imported": Action.COLLECTION,
     "unchanged": Action.CONSULTATION,
+    "conflict": Action.CONSULTATION,
 }
 
 
@@ -329,45 +337,79 @@ def update_record(
             CLASSIFICATION_ABOVE_CLEARANCE, RECORD_RESTRICTED.
         AuditError: REASON_REQUIRED for a person, vehicle, link or marker without a reason.
     """
+    with db.write() as session:
+        return update_record_in(session, kind, record_id, patch, actor=actor, why=why)
+
+
+def update_record_in(
+    session: Session,
+    kind: Kind,
+    record_id: uuid.UUID,
+    patch: Any,
+    *,
+    actor: Actor,
+    why: Justification | None = None,
+) -> Any:
+    """``update_record`` inside the caller's transaction (sync applies a batch in one)."""
     reason_needed(kind, why, writing=True)
     changes = {
         k: getattr(patch, k)
         for k in patch.__struct_fields__
         if k != "version" and getattr(patch, k) is not msgspec.UNSET
     }
-    with db.write() as session:
-        row: Any = fetch_row(session, kind, record_id, actor=actor, for_update=True)
-        _check_version(kind, row, patch.version)
-        current = msgspec.convert(row, kind.fields, from_attributes=True)
-        merged = msgspec.structs.replace(current, **changes)
-        now = utcnow()
-        content = _validated(session, kind, merged, frozenset(changes), now=now, actor=actor)
-        _unique_reference(session, kind, content, record_id)
-        new_columns = _columns(kind, content)
-        if all(getattr(row, k) == v for k, v in new_columns.items()):
-            read = to_reads(session, kind, [row], actor=actor)[0]
-            _audit_change(session, kind, read, actor, "unchanged", why=why)
-            return read
-        for k, v in new_columns.items():
-            setattr(row, k, v)
-        row.version += 1
-        row.updated_at = now
-        row.updated_by = actor.username
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            # The only unique value a change can clash on: another writer took the same event
-            # reference between our check and this write.
-            raise RecordError(
-                RecordErrorCode.DUPLICATE_REFERENCE,
-                f"reference {content.reference!r} was just taken by another event",
-                reference=content.reference,
-            ) from exc
-        read = _log(session, kind, row, action="updated", actor=actor, reason=None)
-        _audit_change(
-            session, kind, read, actor, "updated", why=why, detail={"fields": sorted(changes)}
-        )
+    row: Any = fetch_row(session, kind, record_id, actor=actor, for_update=True)
+    _check_version(kind, row, patch.version)
+    current = msgspec.convert(row, kind.fields, from_attributes=True)
+    merged = msgspec.structs.replace(current, **changes)
+    now = utcnow()
+    content = _validated(session, kind, merged, frozenset(changes), now=now, actor=actor)
+    _unique_reference(session, kind, content, record_id)
+    new_columns = _columns(kind, content)
+    if all(getattr(row, k) == v for k, v in new_columns.items()):
+        read = to_reads(session, kind, [row], actor=actor)[0]
+        _audit_change(session, kind, read, actor, "unchanged", why=why)
         return read
+    for k, v in new_columns.items():
+        setattr(row, k, v)
+    row.version += 1
+    row.updated_at = now
+    row.updated_by = actor.username
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # The only unique value a change can clash on: another writer took the same event
+        # reference between our check and this write.
+        raise RecordError(
+            RecordErrorCode.DUPLICATE_REFERENCE,
+            f"reference {content.reference!r} was just taken by another event",
+            reference=content.reference,
+        ) from exc
+    read = _log(session, kind, row, action="updated", actor=actor, reason=None)
+    _audit_change(
+        session, kind, read, actor, "updated", why=why, detail={"fields": sorted(changes)}
+    )
+    return read
+
+
+def conflicting_record_in(
+    session: Session,
+    kind: Kind,
+    record_id: uuid.UUID,
+    *,
+    actor: Actor,
+    why: Justification | None = None,
+) -> Any:
+    """The record as it now stands, for a change that found it changed since the version it
+    was based on (sync's ``conflict``, resolved on the device): read in the caller's
+    transaction and audited there as a consultation, before the answer exists.
+
+    Raises:
+        RecordError: as ``fetch_row``.
+    """
+    row: Any = fetch_row(session, kind, record_id, actor=actor)
+    read = to_reads(session, kind, [row], actor=actor, with_restricted=why is not None)[0]
+    _audit_change(session, kind, read, actor, "conflict", why=why)
+    return read
 
 
 def delete_record(
@@ -385,23 +427,36 @@ def delete_record(
         RecordError: RECORD_NOT_FOUND, RECORD_DELETED, VERSION_CONFLICT.
         AuditError: REASON_REQUIRED for a person, vehicle, link or marker without a reason.
     """
-    reason_needed(kind, why, writing=True)
     with db.write() as session:
-        row: Any = fetch_row(session, kind, record_id, actor=actor, for_update=True)
-        _check_version(kind, row, deletion.version)
-        now = utcnow()
-        row.version += 1
-        row.updated_at = now
-        row.updated_by = actor.username
-        row.deleted_at = now
-        row.deleted_by = actor.username
-        row.deletion_reason = deletion.reason
-        session.flush()
-        read = _log(session, kind, row, action="deleted", actor=actor, reason=deletion.reason)
-        _audit_change(
-            session, kind, read, actor, "deleted", why=why, detail={"reason": deletion.reason}
-        )
-        return read
+        return delete_record_in(session, kind, record_id, deletion, actor=actor, why=why)
+
+
+def delete_record_in(
+    session: Session,
+    kind: Kind,
+    record_id: uuid.UUID,
+    deletion: Deletion,
+    *,
+    actor: Actor,
+    why: Justification | None = None,
+) -> Any:
+    """``delete_record`` inside the caller's transaction (sync applies a batch in one)."""
+    reason_needed(kind, why, writing=True)
+    row: Any = fetch_row(session, kind, record_id, actor=actor, for_update=True)
+    _check_version(kind, row, deletion.version)
+    now = utcnow()
+    row.version += 1
+    row.updated_at = now
+    row.updated_by = actor.username
+    row.deleted_at = now
+    row.deleted_by = actor.username
+    row.deletion_reason = deletion.reason
+    session.flush()
+    read = _log(session, kind, row, action="deleted", actor=actor, reason=deletion.reason)
+    _audit_change(
+        session, kind, read, actor, "deleted", why=why, detail={"reason": deletion.reason}
+    )
+    return read
 
 
 UNMAPPED_CODE = "UNMAPPED_CODE"
@@ -554,10 +609,14 @@ def import_records(
 
 __all__ = [
     "InvalidInput",
+    "conflicting_record_in",
     "create_record",
+    "create_record_in",
     "delete_record",
+    "delete_record_in",
     "import_records",
     "insert_record",
     "log_change",
     "update_record",
+    "update_record_in",
 ]

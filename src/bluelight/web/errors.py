@@ -114,15 +114,9 @@ AT_PATH = re.compile(r" - at `\$\.?([^`]*)`")
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
     if problem.code in RETRY_LATER:
         headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}
-    body = {
-        "type": f"urn:bluelight:problem:{problem.code}",
-        "title": problem.title,
-        "status": problem.status,
-        "detail": problem.detail,
-        "code": problem.code,
-        **problem.extra,
-    }
-    return Response(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
+    return Response(
+        problem.document(), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 def _validation_problem(message: str, source: str | None, key: str | None) -> Problem:

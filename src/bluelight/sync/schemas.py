@@ -1,0 +1,84 @@
+"""Boundary types of device sync: a pushed batch of operations and the answer to each."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta, Struct
+
+# A device sends what it has captured since it was last connected, in batches of at most
+# this many operations (the app sends fewer; a bigger backlog goes in several batches).
+MAX_OPERATIONS = 500
+
+KindName = Literal["person", "vehicle", "property", "location", "event", "link", "marker"]
+ActionName = Literal["create", "update", "delete"]
+Outcome = Literal["applied", "conflict", "rejected"]
+Status = Literal["applied", "duplicate", "conflict", "rejected"]
+Version = Annotated[int, Meta(ge=1, le=2_147_483_647)]
+
+
+class OperationReason(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Why the officer made this change (the reason the audit trail keeps with it)."""
+
+    code: Annotated[str, Meta(min_length=1, max_length=40)]
+    text: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class Operation(Struct, kw_only=True, forbid_unknown_fields=True):
+    """One change made on a device, to be applied on the server at most once.
+
+    ``id`` is made on the device (a UUIDv7) when the change is made, and sent unchanged with
+    every retry. ``content`` is what the records API takes for the action: a create's fields
+    (the record's ``id`` is ``record_id``), an update's changed fields (``null`` clears one),
+    a delete's ``{"reason": …}``. ``base_version`` is the version the change was made on (an
+    update's or a delete's; none for a create). ``made_at`` is the device's clock, kept as
+    reported. ``reason`` is this change's reason; without one, the request's reason headers
+    stand for every operation of the batch.
+    """
+
+    id: uuid.UUID
+    kind: KindName
+    action: ActionName
+    record_id: uuid.UUID
+    base_version: Version | None = None
+    content: dict[str, Any] | None = None
+    made_at: Annotated[datetime, Meta(tz=True)] | None = None
+    reason: OperationReason | None = None
+
+
+class PushBatch(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Operations a device pushes, in the order it made them."""
+
+    operations: Annotated[list[Operation], Meta(min_length=1, max_length=MAX_OPERATIONS)]
+
+
+class OperationResult(Struct, kw_only=True, omit_defaults=True):
+    """The answer to one operation.
+
+    ``applied``: done now, ``version`` is the record's new version. ``duplicate``: done
+    before, and ``outcome`` (with ``version`` or ``problem``) is the answer it had then.
+    ``conflict``: the record changed on the server since ``base_version``; ``record`` is the
+    server's copy, to resolve on the device. ``rejected``: ``problem`` says why (problem+json,
+    with its stable ``code``), and nothing was applied.
+    """
+
+    id: uuid.UUID
+    status: Status
+    outcome: Outcome | None = None
+    version: int | None = None
+    record: dict[str, Any] | None = None
+    problem: dict[str, Any] | None = None
+
+
+class PushAnswer(Struct, kw_only=True):
+    """The answers, in the order of the operations, and the write checkpoint.
+
+    ``checkpoint`` is the place in the change feed that holds every change this batch's
+    operations made (new or earlier): a device applies a pull only once the pull has reached
+    it, so it always sees its own writes. ``null`` when no operation changed anything.
+    """
+
+    results: list[OperationResult]
+    checkpoint: str | None

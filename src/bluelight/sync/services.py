@@ -1,0 +1,332 @@
+"""Push: applying a device's batch of operations, each at most once.
+
+A batch is one transaction. Each operation in it is first claimed in the ledger
+(``SyncOperation``) by the id the device made for it, then applied in a savepoint of its own
+through the records' own write use cases (the same validation, permission checks and audit as
+the records API: there is no second write path). So:
+
+- an operation is applied at most once: its id is claimed before it is applied, and a claim
+  that finds the id taken (earlier, in this batch, or by a push committing at the same moment)
+  answers ``duplicate`` with the outcome the ledger kept;
+- a crash anywhere in the batch leaves every operation wholly applied with its ledger entry,
+  or neither: the device, which had no answer, sends the batch again;
+- one operation refused (``rejected`` or ``conflict``) is rolled back to its savepoint, and the
+  rest of the batch goes on.
+
+Answers are sent only once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bluelight.audit import Action, Justification, Outcome, append, draft
+from bluelight.audit.reasons import justification
+from bluelight.changes.models import ChangeLogEntry
+from bluelight.db import Database
+from bluelight.identity import Actor
+from bluelight.kernel import new_id, utcnow
+from bluelight.kernel.errors import BluelightError
+from bluelight.kernel.paging import encode_position
+from bluelight.kernel.permissions import Permission
+from bluelight.records import (
+    BY_NAME,
+    Deletion,
+    Kind,
+    RecordError,
+    RecordErrorCode,
+    conflicting_record_in,
+    create_record_in,
+    delete_record_in,
+    needs_reason,
+    update_record_in,
+)
+from bluelight.sync.errors import SyncError, SyncErrorCode
+from bluelight.sync.models import SyncOperation
+from bluelight.sync.rules import check_shape, operation_digest
+from bluelight.sync.schemas import Operation, OperationResult, PushAnswer, PushBatch
+
+# How each action is named on the audit trail (as the records API names it).
+_TRAIL = {
+    "create": (Action.COLLECTION, "created"),
+    "update": (Action.ALTERATION, "updated"),
+    "delete": (Action.ERASURE, "deleted"),
+}
+_PENDING = "pending"
+
+
+def _device_ids(actor: Actor) -> tuple[uuid.UUID, uuid.UUID]:
+    try:
+        return uuid.UUID(actor.user_id), uuid.UUID(actor.device_id or "")
+    except ValueError as exc:
+        raise SyncError(
+            SyncErrorCode.NOT_A_DEVICE,
+            "operations are pushed by a signed-in user from a registered device",
+        ) from exc
+
+
+def _reason(op: Operation, why: Justification | None) -> Justification | None:
+    if op.reason is None:
+        return why
+    return justification(op.reason.code, op.reason.text)
+
+
+def _permitted(actor: Actor, kind: Kind, op: Operation) -> None:
+    needed = Permission.RECORD_DELETE if op.action == "delete" else kind.write_permission
+    if not actor.may(needed):
+        raise SyncError(
+            SyncErrorCode.PERMISSION_DENIED,
+            f"you may not {op.action} a {kind.name}",
+            permission=str(needed),
+        )
+
+
+def _content(target: type[Any], values: dict[str, Any]) -> Any:
+    try:
+        return msgspec.convert(values, target)
+    except msgspec.ValidationError as exc:
+        raise SyncError(SyncErrorCode.INVALID_CONTENT, f"content: {exc}") from exc
+
+
+def _apply(session: Session, kind: Kind, op: Operation, *, actor: Actor, why: Any) -> Any:
+    content = op.content or {}
+    if op.action == "create":
+        data = _content(kind.create, {**content, "id": str(op.record_id)})
+        return create_record_in(session, kind, data, actor=actor, why=why)
+    if op.action == "update":
+        patch = _content(kind.update, {**content, "version": op.base_version})
+        return update_record_in(session, kind, op.record_id, patch, actor=actor, why=why)
+    deletion = _content(Deletion, {**content, "version": op.base_version})
+    return delete_record_in(session, kind, op.record_id, deletion, actor=actor, why=why)
+
+
+def _seq_of(session: Session, kind: Kind, record_id: uuid.UUID, version: int) -> int | None:
+    c = ChangeLogEntry
+    seq = session.execute(
+        select(c.seq).where(
+            c.entity_type == kind.name, c.entity_id == record_id, c.version == version
+        )
+    ).scalar()
+    return int(seq) if seq is not None else None
+
+
+def _claim(
+    session: Session,
+    op: Operation,
+    digest: str,
+    *,
+    user_id: uuid.UUID,
+    device_id: uuid.UUID,
+) -> tuple[SyncOperation, bool]:
+    """The ledger entry of ``op``: a new one claimed for this push (``True``), or the one an
+    earlier push left (``False``), waiting for a push that holds it to commit or roll back."""
+    entry = SyncOperation(
+        id=op.id,
+        user_id=user_id,
+        device_id=device_id,
+        kind=op.kind,
+        action=op.action,
+        record_id=op.record_id,
+        base_version=op.base_version,
+        digest=digest,
+        made_at=op.made_at,
+        received_at=utcnow(),
+        outcome=_PENDING,
+    )
+    try:
+        with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        prior = session.get(SyncOperation, op.id, populate_existing=True)
+        if prior is None:  # pragma: no cover - the clash was on the id, which is now there
+            raise
+        return prior, False
+    return entry, True
+
+
+def _conflict(
+    session: Session, kind: Kind, op: Operation, *, actor: Actor, why: Justification | None
+) -> dict[str, Any] | None:
+    """The server's copy of the record a change conflicts with (its read audited)."""
+    try:
+        with session.begin_nested():
+            read = conflicting_record_in(session, kind, op.record_id, actor=actor, why=why)
+    except BluelightError:
+        return None  # gone from the actor's sight since: the pull tells the device
+    return msgspec.to_builtins(read)  # type: ignore[no-any-return]  # a read is a JSON object
+
+
+def _refused(
+    session: Session, op: Operation, exc: BluelightError, *, actor: Actor, why: Any
+) -> None:
+    """Put a refusal of access on the trail, in the batch's transaction."""
+    action, what = _TRAIL[op.action]
+    if op.kind == "link" and op.action != "delete":
+        action = Action.COMBINATION
+    append(
+        session,
+        [
+            draft(
+                actor,
+                action,
+                f"records:{op.kind}:{what}",
+                at=utcnow(),
+                id=new_id(),
+                outcome=Outcome.DENIED,
+                subject_type=op.kind,
+                subject_ids=[str(op.record_id)],
+                why=why if isinstance(why, Justification) else None,
+                detail={"code": exc.code, "operation": str(op.id)},
+            )
+        ],
+    )
+
+
+def _replay(
+    session: Session,
+    op: Operation,
+    entry: SyncOperation,
+    digest: str,
+    *,
+    actor: Actor,
+    user_id: uuid.UUID,
+    why: Justification | None,
+) -> OperationResult:
+    if entry.user_id != user_id:
+        # Another user's operation: say nothing of what became of it.
+        problem = SyncError(
+            SyncErrorCode.OPERATION_ID_TAKEN,
+            f"operation id {op.id} is taken: make a new id for a new operation",
+        ).problem()
+        return OperationResult(id=op.id, status="rejected", problem=problem.document())
+    if entry.digest != digest:
+        problem = SyncError(
+            SyncErrorCode.OPERATION_ID_REUSED,
+            f"operation {op.id} was received before with other content, and was not applied "
+            "again: a changed operation needs a new id",
+        ).problem()
+        return OperationResult(id=op.id, status="rejected", problem=problem.document())
+    record = None
+    if entry.outcome == "conflict":
+        # The server's copy again, read and audited again; what is said about a person only
+        # with a reason, as at first.
+        kind = BY_NAME[op.kind]
+        try:
+            op_why = _reason(op, why)
+        except BluelightError:
+            op_why = None
+        if op_why is not None or not needs_reason(kind):
+            record = _conflict(session, kind, op, actor=actor, why=op_why)
+    return OperationResult(
+        id=op.id,
+        status="duplicate",
+        outcome=entry.outcome,  # type: ignore[arg-type]  # stored as one of Outcome's values
+        version=entry.version,
+        record=record,
+        problem=entry.problem,
+    )
+
+
+def _settle(
+    session: Session,
+    op: Operation,
+    known: dict[uuid.UUID, SyncOperation],
+    *,
+    actor: Actor,
+    user_id: uuid.UUID,
+    device_id: uuid.UUID,
+    why: Justification | None,
+) -> tuple[OperationResult, int | None]:
+    """Apply one operation, or answer it from the ledger; returns its answer and the feed
+    place of the change it made (or made before)."""
+    digest = operation_digest(op)
+    entry = known.get(op.id)
+    fresh = False
+    if entry is None:
+        entry, fresh = _claim(session, op, digest, user_id=user_id, device_id=device_id)
+        known[op.id] = entry
+    if not fresh:
+        replayed = _replay(session, op, entry, digest, actor=actor, user_id=user_id, why=why)
+        return replayed, entry.seq if replayed.status == "duplicate" else None
+    kind = BY_NAME[op.kind]
+    op_why: Any = None
+    try:
+        check_shape(op)
+        op_why = _reason(op, why)
+        _permitted(actor, kind, op)
+        with session.begin_nested():
+            read = _apply(session, kind, op, actor=actor, why=op_why)
+    except RecordError as exc:
+        if exc.code != RecordErrorCode.VERSION_CONFLICT:
+            return _rejected(session, op, entry, exc, actor=actor, why=op_why), None
+        entry.outcome = "conflict"
+        entry.version = exc.extra.get("current_version")
+        record = _conflict(session, kind, op, actor=actor, why=op_why)
+        return OperationResult(
+            id=op.id, status="conflict", version=entry.version, record=record
+        ), None
+    except BluelightError as exc:
+        return _rejected(session, op, entry, exc, actor=actor, why=op_why), None
+    entry.outcome = "applied"
+    entry.version = read.version
+    entry.seq = _seq_of(session, kind, op.record_id, read.version)
+    return OperationResult(id=op.id, status="applied", version=read.version), entry.seq
+
+
+def _rejected(
+    session: Session,
+    op: Operation,
+    entry: SyncOperation,
+    exc: BluelightError,
+    *,
+    actor: Actor,
+    why: Any,
+) -> OperationResult:
+    problem = exc.problem().document()
+    problem["op"] = str(op.id)
+    entry.outcome = "rejected"
+    entry.problem = problem
+    if exc.refused_access:
+        _refused(session, op, exc, actor=actor, why=why)
+    return OperationResult(id=op.id, status="rejected", problem=problem)
+
+
+def push(
+    db: Database, batch: PushBatch, *, actor: Actor, why: Justification | None = None
+) -> PushAnswer:
+    """Apply a device's batch of operations, in order, each at most once.
+
+    ``why`` (the request's reason) stands for each operation that gives none of its own.
+
+    Raises:
+        SyncError: NOT_A_DEVICE (the actor is not a user on a device). Nothing about one
+            operation raises: each is answered in the result.
+        AuditError: AUDIT_UNAVAILABLE (nothing was applied).
+    """
+    user_id, device_id = _device_ids(actor)
+    results: list[OperationResult] = []
+    places: list[int] = []
+    with db.write() as session:
+        ids = {op.id for op in batch.operations}
+        known = {
+            entry.id: entry
+            for entry in session.scalars(select(SyncOperation).where(SyncOperation.id.in_(ids)))
+        }
+        for op in batch.operations:
+            result, seq = _settle(
+                session, op, known, actor=actor, user_id=user_id, device_id=device_id, why=why
+            )
+            results.append(result)
+            if seq is not None:
+                places.append(seq)
+    checkpoint = encode_position(max(places)) if places else None
+    return PushAnswer(results=results, checkpoint=checkpoint)
+
+
+__all__ = ["push"]
