@@ -125,6 +125,19 @@ def sentinel(db: Database, settings: Any, tmp_path: Path) -> Iterator[Sentinel]:
             actor=ACTOR,
             why=SEED_WHY,
         )
+        # The supervisor's device holds the person through a link it made (sync pull sends it).
+        held = client.post(
+            f"{API}/sync/push",
+            json={"operations": [{
+                "id": str(uuid.uuid4()), "kind": "link", "action": "create",
+                "record_id": str(uuid.uuid4()),
+                "content": link_payload("person", str(person.id), "event", str(event.id),
+                                        notes="made on a device"),
+            }]},
+            headers={**police, "X-Bluelight-Reason": "INVESTIGATION",
+                     "X-Bluelight-Reason-Text": "seeding"},
+        )  # fmt: skip
+        assert held.json()["results"][0]["status"] == "applied", held.text
         # An auditor's search names the person, with a reason that names them too.
         read = client.get(
             f"{API}/persons/{person.id}",
@@ -367,6 +380,7 @@ DISCLOSING = [
     ("GET", f"{API}/audit/entries/{{seq:int}}"),
     ("GET", f"{API}/audit/export"),
     ("POST", f"{API}/sync/push"),
+    ("GET", f"{API}/sync/pull"),
 ]
 
 

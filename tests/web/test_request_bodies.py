@@ -15,7 +15,7 @@ import pytest
 from litestar import Litestar
 
 from bluelight.web.body import MAX_BODY_DEPTH
-from factories import API, assert_problem, row_counts
+from factories import API, assert_problem, payload_for, row_counts
 
 JSON = "application/json"
 # Each bad body: (what it is, its bytes, its Content-Type, the status and code it must get).
@@ -137,3 +137,37 @@ def test_nesting_up_to_the_limit_is_read(client: Any) -> None:
     # Then it is read, and refused for its fields, not its depth
     assert response.status_code == 400, response.text
     assert response.json()["code"] not in ("BODY_TOO_DEEP", "MALFORMED_JSON")
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "field"),
+    [
+        ("persons", {"height_cm": "180"}, "height_cm"),
+        ("events", {"occurred_from": 1764000000}, "occurred_from"),
+        ("persons", {"names": [{"family_name": 7}]}, "names[0].family_name"),
+    ],
+)
+def test_a_value_of_another_type_is_refused_not_converted(
+    client: Any, db: Any, path: str, change: dict[str, Any], field: str
+) -> None:
+    # Given a record whose number is sent as text, or its instant as a number of seconds
+    before = row_counts(db)
+    body = {**payload_for(client, path), **change}
+
+    # When it is sent
+    response = client.post(f"{API}/{path}", json=body)
+
+    # Then it is refused for its type, naming the field, and nothing is stored
+    problem = assert_problem(response, 400, "WRONG_TYPE")
+    assert problem["field"] == field
+    assert row_counts(db) == before
+
+
+def test_a_whole_number_written_with_a_point_is_a_number(client: Any) -> None:
+    # JSON does not tell 180 from 180.0, and neither does the API document's "integer"
+    response = client.post(
+        f"{API}/persons", json={**payload_for(client, "persons"), "height_cm": 180.0}
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["height_cm"] == 180

@@ -1,8 +1,9 @@
 """POLE records: persons, objects (vehicles, property), locations, events, links, markers."""
 
-from bluelight.records.access import needs_reason
+from bluelight.records.access import REASON_KINDS, needs_reason
 from bluelight.records.errors import RecordError, RecordErrorCode
 from bluelight.records.kinds import BY_NAME, KINDS, Kind
+from bluelight.records.queries import visible_ids
 from bluelight.records.schemas import Deletion
 from bluelight.records.services import (
     conflicting_record_in,
@@ -14,6 +15,7 @@ from bluelight.records.services import (
 __all__ = [
     "BY_NAME",
     "KINDS",
+    "REASON_KINDS",
     "Deletion",
     "Kind",
     "RecordError",
@@ -23,4 +25,5 @@ __all__ = [
     "delete_record_in",
     "needs_reason",
     "update_record_in",
+    "visible_ids",
 ]

@@ -466,3 +466,22 @@ def record_exists(
     if agency is not None:
         stmt = stmt.where(model.owner_agency == agency)
     return session.execute(stmt).first() is not None
+
+
+def visible_ids(
+    conn: Connection | Session, kind: Kind, ids: Sequence[uuid.UUID], *, actor: Actor
+) -> set[uuid.UUID]:
+    """Which of ``ids`` (records of ``kind``) ``actor`` may see now and are not deleted: of
+    their agency, within their clearance, restricted ones only where they are named, and a
+    link or marker only if they may see what it is about (``access.visible``)."""
+    if not ids:
+        return set()
+    model: Any = kind.model
+    rows = conn.execute(
+        select(model.id).where(
+            model.id.in_(list(ids)),
+            model.deleted_at.is_(None),
+            visible(model, actor, with_restricted=True),
+        )
+    )
+    return {row[0] for row in rows}

@@ -17,6 +17,8 @@ class SyncErrorCode(StrEnum):
     PERMISSION_DENIED = "PERMISSION_DENIED"
     # A whole request's.
     NOT_A_DEVICE = "NOT_A_DEVICE"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    CURSOR_AHEAD = "CURSOR_AHEAD"
 
 
 class SyncError(BluelightError):
@@ -29,5 +31,7 @@ class SyncError(BluelightError):
         SyncErrorCode.OPERATION_ID_TAKEN: 409,
         SyncErrorCode.PERMISSION_DENIED: 403,
         SyncErrorCode.NOT_A_DEVICE: 403,
+        SyncErrorCode.INVALID_CURSOR: 400,
+        SyncErrorCode.CURSOR_AHEAD: 409,
     }
     refusals: ClassVar[frozenset[str]] = frozenset({SyncErrorCode.PERMISSION_DENIED})

@@ -44,3 +44,22 @@ class SyncOperation(Base):
     version: Mapped[int | None]
     seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     problem: Mapped[dict[str, Any] | None]
+
+
+class SyncHolding(Base):
+    """A record a user's devices hold: their own work, and what it refers to.
+
+    A device is not sent the whole force: only the records its user made or changed from a
+    device, and the records those refer to (an event's place, a link's two ends, a marker's
+    subject), with the warning markers on any of them. ``added_seq`` is the change-log place
+    at which the record was taken into the user's holding, so a pull that began before it
+    sends nothing of it, and the first pull after it sends the record whole, however old.
+    """
+
+    __tablename__ = "sync_holdings"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(20))
+    added_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    added_at: Mapped[datetime]

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from litestar import Router, post
+from litestar import Router, get, post
+from litestar.concurrency import sync_to_thread
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import JSONBody, Parameter
 
 from bluelight.audit import Action, Justification
-from bluelight.audit.door import Act
+from bluelight.audit.door import Act, Door
 from bluelight.db import Database
 from bluelight.identity import Actor
 from bluelight.kernel.permissions import Permission, needs
-from bluelight.sync import services
-from bluelight.sync.schemas import MAX_OPERATIONS, PushAnswer, PushBatch
+from bluelight.sync import queries, services
+from bluelight.sync.rules import PULL_CURSOR_PATTERN
+from bluelight.sync.schemas import (
+    DEFAULT_PULL,
+    MAX_OPERATIONS,
+    MAX_PULL,
+    PullPage,
+    PushAnswer,
+    PushBatch,
+)
 
 
 @post(
@@ -42,10 +51,37 @@ def push_batch(
     return services.push(db, data, actor=actor, why=why)
 
 
-# What a push answers (a conflict's server copy) must not linger in a cache.
+@get(
+    "/pull",
+    opt=needs(Permission.SYNC, act=queries.PULL_ACT, answers=(409,)),
+    summary="Pull what this device must hold",
+    description=(
+        "The records of your own work (what you created or changed from a device, what it "
+        "refers to, and the warning markers on them) that changed since `cursor` (the "
+        "checkpoint of your last pull; none: all of them), each as it stood at this pull's "
+        "checkpoint, or `removed` when it was deleted or is no longer yours to see. Ask again "
+        "with the answer's `cursor` until an answer carries a `checkpoint`, then apply every "
+        "page at once. Send X-Bluelight-Reason and X-Bluelight-Reason-Text: a page holding "
+        "what is said about a person is sent only with a reason, once it is audited."
+    ),
+    operation_id="sync_pull",
+)
+async def pull_page(
+    db: NamedDependency[Database],
+    door: NamedDependency[Door],
+    actor: NamedDependency[Actor],
+    why: NamedDependency[Justification | None],
+    cursor: str | None = Parameter(default=None, pattern=PULL_CURSOR_PATTERN),
+    limit: int = Parameter(default=DEFAULT_PULL, ge=1, le=MAX_PULL),
+) -> PullPage:
+    found = await sync_to_thread(queries.pull, db, actor=actor, cursor=cursor, limit=limit)
+    return await door.release(found, who=actor, why=why)
+
+
+# What sync answers (a conflict's server copy, a pull) must not linger in a cache.
 sync_router = Router(
     path="/sync",
-    route_handlers=[push_batch],
+    route_handlers=[push_batch, pull_page],
     tags=["Sync"],
     cache_control=CacheControlHeader(no_store=True),
 )

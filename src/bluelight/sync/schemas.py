@@ -82,3 +82,33 @@ class PushAnswer(Struct, kw_only=True):
 
     results: list[OperationResult]
     checkpoint: str | None
+
+
+# Records in one page of a pull; a device asks for the next page until the checkpoint.
+MAX_PULL = 500
+DEFAULT_PULL = 200
+
+
+class PulledRecord(Struct, kw_only=True, omit_defaults=True):
+    """A record as the device must now hold it: ``record`` (its state at the pull's
+    checkpoint), or ``removed`` (deleted, or no longer the user's to see: the device drops
+    it, and is told nothing more of it)."""
+
+    kind: str
+    id: uuid.UUID
+    record: dict[str, Any] | None = None
+    removed: bool = False
+
+
+class PullPage(Struct, kw_only=True):
+    """One page of a pull.
+
+    A device keeps the pages of a pull aside until the one that carries ``checkpoint``, then
+    applies them all at once and keeps the checkpoint as the cursor of its next pull: so it
+    never shows part of a server transaction. ``cursor`` asks for the next page of the same
+    pull (every page shows the same committed state); ``checkpoint`` is ``null`` until the last.
+    """
+
+    records: list[PulledRecord]
+    cursor: str
+    checkpoint: str | None

@@ -22,7 +22,8 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,8 +49,8 @@ from bluelight.records import (
     update_record_in,
 )
 from bluelight.sync.errors import SyncError, SyncErrorCode
-from bluelight.sync.models import SyncOperation
-from bluelight.sync.rules import check_shape, operation_digest
+from bluelight.sync.models import SyncHolding, SyncOperation
+from bluelight.sync.rules import check_shape, held_with, operation_digest
 from bluelight.sync.schemas import Operation, OperationResult, PushAnswer, PushBatch
 
 # How each action is named on the audit trail (as the records API names it).
@@ -276,7 +277,26 @@ def _settle(
     entry.outcome = "applied"
     entry.version = read.version
     entry.seq = _seq_of(session, kind, op.record_id, read.version)
+    if op.action != "delete" and entry.seq is not None:
+        _hold(session, user_id, held_with(kind.name, read), entry.seq)
     return OperationResult(id=op.id, status="applied", version=read.version), entry.seq
+
+
+def _hold(
+    session: Session, user_id: uuid.UUID, records: list[tuple[str, uuid.UUID]], seq: int
+) -> None:
+    """Take ``records`` into the user's holdings (those held already stay as they were): an
+    insert that leaves a row already there, so two devices of one user pushing at once never
+    clash on it."""
+    now = utcnow()
+    rows = [
+        {"user_id": user_id, "entity_id": rid, "entity_type": kind, "added_seq": seq,
+         "added_at": now}
+        for kind, rid in dict.fromkeys(records)
+    ]  # fmt: skip
+    dialect = sqlite if session.connection().dialect.name == "sqlite" else postgresql
+    stmt: Insert = dialect.insert(SyncHolding).on_conflict_do_nothing()
+    session.execute(stmt, rows)
 
 
 def _rejected(

@@ -1,8 +1,10 @@
-"""The operation ledger of device sync.
+"""The operation ledger and the holdings of device sync.
 
 Every operation a device pushes is remembered by the id the device made for it, with a digest
 of its content and the answer it was given, so that a replayed operation is answered from here
-and never applied twice, and the same id sent with other content is refused.
+and never applied twice, and the same id sent with other content is refused. Each user's
+holdings name the records their devices are sent by sync pull: their own work and what it
+refers to, not the whole force.
 
 Revision ID: 0006
 Revises: 0005
@@ -47,7 +49,19 @@ def upgrade() -> None:
     with op.batch_alter_table("sync_operations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sync_operations_user_id"), ["user_id"])
         batch_op.create_index("ix_sync_operations_device_received", ["device_id", "received_at"])
+    op.create_table(
+        "sync_holdings",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("entity_id", sa.Uuid(), nullable=False),
+        sa.Column("entity_type", sa.String(length=20), nullable=False),
+        sa.Column(
+            "added_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", "entity_id", name=op.f("pk_sync_holdings")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sync_holdings")
     op.drop_table("sync_operations")
