@@ -1,4 +1,6 @@
-"""Devices pushing through faults: each operation applied exactly once, none acknowledged lost.
+"""Devices syncing through faults: each operation applied exactly once, none acknowledged lost,
+every device's reads moving only forward and holding its own writes, and nothing kept from
+its officer ever reaching it.
 
 A Hypothesis state machine plays several devices of two officers against the real database
 (SQLite, or PostgreSQL in CI's second leg). Devices capture records and changes offline and
@@ -6,6 +8,11 @@ push their outboxes, while the network and the server misbehave: answers are los
 back (the device sends the same batch again), batches go out reordered, old batches are
 replayed long after, and the server dies part way through a batch. Two devices of one officer
 change the same records, so some changes meet a version the device did not know.
+
+Devices also pull, a few records a page, while a supervisor restricts some of the records they
+hold to no one of them. After every pull, a device's checkpoint and each record it holds have
+only moved forward; it holds every change it was told was applied (unless restricted since);
+and no pull ever carried anything of a restricted record.
 
 After every step:
 
@@ -41,11 +48,18 @@ from sqlalchemy import func, select
 from bluelight.audit.models import AuditEntry
 from bluelight.changes.models import ChangeLogEntry
 from bluelight.db import Database
-from bluelight.identity import Actor, Role, permissions_of
+from bluelight.identity import Actor, Role, permissions_of, system_actor
+from bluelight.identity.schemas import AgencyCreate
+from bluelight.identity.services import create_agency
 from bluelight.kernel import new_id
+from bluelight.kernel.paging import decode_position
+from bluelight.records import BY_NAME
+from bluelight.records.restriction import change_access
+from bluelight.records.schemas import AccessChange
 from bluelight.sync import PushBatch, push
 from bluelight.sync import services as sync_services
 from bluelight.sync.models import SyncOperation
+from bluelight.sync.queries import pull as pull_page
 
 
 class ServerDiedError(Exception):
@@ -59,6 +73,11 @@ class Device:
     # The version of each record as this device last learnt it.
     known: dict[str, int] = field(default_factory=dict)
     sent: list[list[dict[str, Any]]] = field(default_factory=list)
+    # What its pulls gave it: each record's version, and the checkpoint it pulled to.
+    view: dict[str, int] = field(default_factory=dict)
+    checkpoint: str | None = None
+    # The versions its pushes were told were applied.
+    acknowledged: dict[str, int] = field(default_factory=dict)
 
 
 def _officer(name: str, user_id: str) -> Actor:
@@ -77,8 +96,8 @@ class Devices(RuleBasedStateMachine):
         ]
         self.made: dict[str, dict[str, Any]] = {}  # every operation made, by id
         self.answers: dict[str, dict[str, Any]] = {}  # the first answer each was given
-        self.records: set[str] = set()
-        self.shared: list[str] = []  # records both devices of the first officer hold
+        self.records: dict[str, None] = {}  # in the order made (replays pick the same)
+        self.hidden: set[str] = set()  # restricted to no one of the devices' officers
 
     # --- capturing, offline ------------------------------------------------------------
 
@@ -90,7 +109,7 @@ class Devices(RuleBasedStateMachine):
     @rule(d=st.integers(0, 2))
     def capture_a_record(self, d: int) -> None:
         record = str(uuid.uuid4())
-        self.records.add(record)
+        self.records[record] = None
         content = {"category": "BICYCLE", "description": f"made on device {d}"}
         self._operation(self.devices[d], action="create", record_id=record, content=content)
 
@@ -100,7 +119,7 @@ class Devices(RuleBasedStateMachine):
         device = self.devices[d]
         if not device.known:
             return
-        record = pick.choice(sorted(device.known))
+        record = pick.choice(list(device.known))
         # A description no other change uses, so every applied change makes a version.
         self._operation(
             device,
@@ -114,7 +133,7 @@ class Devices(RuleBasedStateMachine):
     @rule(pick=st.randoms(use_true_random=False))
     def hand_a_record_to_the_officers_other_device(self, pick: random.Random) -> None:
         first, second = self.devices[0], self.devices[1]
-        record = pick.choice(sorted(first.known))
+        record = pick.choice(list(first.known))
         second.known.setdefault(record, first.known[record])
 
     # --- pushing, through faults ---------------------------------------------------------
@@ -137,6 +156,9 @@ class Devices(RuleBasedStateMachine):
                 version = result["version"]
                 device.known[made["record_id"]] = max(
                     version, device.known.get(made["record_id"], 0)
+                )
+                device.acknowledged[made["record_id"]] = max(
+                    version, device.acknowledged.get(made["record_id"], 0)
                 )
             elif status == "conflict":
                 # Resolved on the device: it takes the server's version, and the officer's
@@ -214,6 +236,65 @@ class Devices(RuleBasedStateMachine):
             assert result["outcome"] == first.get("outcome", first["status"]), result
         self._learn(device, results)
 
+    # --- pulling, and records taken out of the officers' sight ---------------------------
+
+    def _pull(self, device: Device, limit: int) -> None:
+        """One pull, page by page, applied at its checkpoint as the app applies it."""
+        cursor, staged = device.checkpoint, []
+        while True:
+            page = msgspec.to_builtins(
+                pull_page(self.db, actor=device.actor, cursor=cursor, limit=limit).value
+            )
+            for item in page["records"]:
+                # Nothing of a record kept from the officer ever reaches the device
+                assert not (item["id"] in self.hidden and "record" in item), item
+            staged += page["records"]
+            if page["checkpoint"] is not None:
+                break
+            cursor = page["cursor"]
+        if device.checkpoint is not None:
+            assert decode_position(page["checkpoint"]) >= decode_position(device.checkpoint)
+        for item in staged:
+            if item.get("removed"):
+                device.view.pop(item["id"], None)
+                continue
+            version = item["record"]["version"]
+            # Reads move only forward
+            assert version >= device.view.get(item["id"], 0), item
+            device.view[item["id"]] = version
+        device.checkpoint = page["checkpoint"]
+        # A device holds what it was told it wrote, unless it was taken out of its sight
+        for record, version in device.acknowledged.items():
+            if record not in self.hidden:
+                assert device.view.get(record, 0) >= version, (record, version, device.view)
+        for record in self.hidden:
+            assert record not in device.view
+
+    @rule(d=st.integers(0, 2), limit=st.integers(1, 4))
+    def pull_what_the_device_holds(self, d: int, limit: int) -> None:
+        self._pull(self.devices[d], limit)
+
+    @precondition(lambda self: set(self.records) - self.hidden)
+    @rule(pick=st.randoms(use_true_random=False))
+    def restrict_a_record_to_no_one_of_them(self, pick: random.Random) -> None:
+        record = pick.choice([r for r in self.records if r not in self.hidden])
+        with self.db.read() as session:
+            version = session.execute(
+                select(func.max(ChangeLogEntry.version)).where(
+                    ChangeLogEntry.entity_id == uuid.UUID(record)
+                )
+            ).scalar()
+        if version is None:
+            return  # not on the server yet
+        change_access(
+            self.db,
+            BY_NAME["property"],
+            uuid.UUID(record),
+            AccessChange(version=version, restricted=True),
+            actor=system_actor("DEMO"),
+        )
+        self.hidden.add(record)
+
     # --- what must always hold --------------------------------------------------------
 
     def _ledger_size(self) -> int:
@@ -238,7 +319,7 @@ class Devices(RuleBasedStateMachine):
             ).all()
             changes = session.execute(
                 select(ChangeLogEntry.entity_id, ChangeLogEntry.version).where(
-                    ChangeLogEntry.entity_id.in_(ids)
+                    ChangeLogEntry.entity_id.in_(ids), ChangeLogEntry.action != "access"
                 )
             ).all()
             entries = session.execute(
@@ -285,6 +366,17 @@ class Devices(RuleBasedStateMachine):
                 str(record_id): version
                 for record_id, version in session.execute(
                     select(ChangeLogEntry.entity_id, func.max(ChangeLogEntry.version))
+                    .where(
+                        ChangeLogEntry.entity_id.in_([uuid.UUID(r) for r in self.records]),
+                        ChangeLogEntry.action != "access",
+                    )
+                    .group_by(ChangeLogEntry.entity_id)
+                )
+            }
+            newest = {
+                str(record_id): version
+                for record_id, version in session.execute(
+                    select(ChangeLogEntry.entity_id, func.max(ChangeLogEntry.version))
                     .where(ChangeLogEntry.entity_id.in_([uuid.UUID(r) for r in self.records]))
                     .group_by(ChangeLogEntry.entity_id)
                 )
@@ -299,9 +391,24 @@ class Devices(RuleBasedStateMachine):
                 record = self.made[op_id]["record_id"]
                 latest[record] = max(latest.get(record, 0), answer["version"])
         assert latest == server
+        # and a last pull brings each device to the server: every record it holds, as it is
+        for device in self.devices:
+            self._pull(device, 50)
+            held = {r for r, _ in device.acknowledged.items()} - self.hidden
+            assert held <= set(device.view)
+            for record, version in device.view.items():
+                assert version == newest[record], (record, version, newest[record])
 
 
-def test_devices_pushing_through_faults_apply_each_operation_once(db: Database) -> None:
+def test_devices_syncing_through_faults_apply_each_operation_once_and_converge(
+    db: Database,
+) -> None:
+    # The officers' force, which a restriction names
+    create_agency(
+        db,
+        AgencyCreate(code="DEMO", name="Demo force", type="police"),  # type: ignore[arg-type]
+        actor=system_actor("DEMO"),
+    )
     run_state_machine_as_test(
         lambda: Devices(db),
         settings=settings(
