@@ -63,3 +63,17 @@ class SyncHolding(Base):
     entity_type: Mapped[str] = mapped_column(String(20))
     added_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     added_at: Mapped[datetime]
+
+
+class SyncDevice(Base):
+    """How a device stands with sync, for the administrators' sync panel: when it last pushed
+    and pulled, the checkpoint it pulled to, and the backlog its outbox last reported."""
+
+    __tablename__ = "sync_devices"
+
+    device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID]
+    last_push_at: Mapped[datetime | None]
+    last_pull_at: Mapped[datetime | None]
+    checkpoint: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    outbox: Mapped[int | None]

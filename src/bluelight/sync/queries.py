@@ -21,7 +21,18 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import CompoundSelect, String, and_, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from bluelight.audit import Action
@@ -29,12 +40,18 @@ from bluelight.audit.door import Act, Disclosure
 from bluelight.changes.models import ChangeLogEntry
 from bluelight.db import Database
 from bluelight.identity import Actor
+from bluelight.identity.queries import list_devices
 from bluelight.kernel.paging import CursorError, encode_position
 from bluelight.records import BY_NAME, REASON_KINDS, visible_ids
 from bluelight.sync.errors import SyncError, SyncErrorCode
-from bluelight.sync.models import SyncHolding
+from bluelight.sync.models import SyncDevice, SyncHolding, SyncOperation
 from bluelight.sync.rules import decode_cursor, encode_span
-from bluelight.sync.schemas import PulledRecord, PullPage
+from bluelight.sync.schemas import (
+    PulledRecord,
+    PullPage,
+    RejectedOperation,
+    SyncDeviceRead,
+)
 
 PULL_ACT = Act(Action.CONSULTATION, "sync:records:pulled")
 
@@ -162,4 +179,90 @@ def pull(db: Database, *, actor: Actor, cursor: str | None, limit: int) -> Discl
     )
 
 
-__all__ = ["PULL_ACT", "pull"]
+def sync_devices(db: Database, *, actor: Actor) -> list[SyncDeviceRead]:
+    """Every device of the actor's agency, with how it stands with sync (the sync panel)."""
+    devices = list_devices(db, actor=actor)
+    ids = [d.id for d in devices]
+    o = SyncOperation
+    with db.read() as session:
+        d = SyncDevice
+        status = {
+            row.device_id: row
+            for row in session.execute(
+                select(d.device_id, d.last_push_at, d.last_pull_at, d.checkpoint, d.outbox).where(
+                    d.device_id.in_(ids)
+                )
+            )
+        }
+        counts = {
+            device_id: (int(total), int(rejected or 0))
+            for device_id, total, rejected in session.execute(
+                select(
+                    o.device_id,
+                    func.count(),
+                    func.sum(case((o.outcome == "rejected", 1), else_=0), type_=Integer),
+                )
+                .where(o.device_id.in_(ids))
+                .group_by(o.device_id)
+            )
+        }
+        last = int(
+            session.execute(select(func.coalesce(func.max(ChangeLogEntry.seq), 0))).scalar_one()
+        )
+    answer = []
+    for device in devices:
+        seen = status.get(device.id)
+        total, rejected = counts.get(device.id, (0, 0))
+        answer.append(
+            SyncDeviceRead(
+                id=device.id,
+                name=device.name,
+                last_user=device.last_user,
+                last_seen_at=device.last_seen_at,
+                revoked_at=device.revoked_at,
+                last_push_at=seen.last_push_at if seen else None,
+                last_pull_at=seen.last_pull_at if seen else None,
+                behind=last - seen.checkpoint if seen and seen.checkpoint is not None else None,
+                outbox=seen.outbox if seen else None,
+                operations=total,
+                rejected=rejected,
+            )
+        )
+    return answer
+
+
+def rejected_operations(
+    db: Database, *, actor: Actor, device_id: uuid.UUID | None, limit: int
+) -> list[RejectedOperation]:
+    """The operations refused from the agency's devices (or one of them), newest first: what
+    each was and the code it was refused with, none of its content."""
+    ids = [d.id for d in list_devices(db, actor=actor)]
+    if device_id is not None:
+        ids = [i for i in ids if i == device_id]
+    o = SyncOperation
+    with db.read() as session:
+        rows = session.execute(
+            select(o.id, o.device_id, o.user_id, o.kind, o.action, o.record_id, o.made_at,
+                   o.received_at, o.problem)
+            .where(o.device_id.in_(ids), o.outcome == "rejected")
+            .order_by(o.received_at.desc(), o.id)
+            .limit(limit)
+        ).all()  # fmt: skip
+    return [
+        RejectedOperation(
+            id=row.id,
+            device_id=row.device_id,
+            user_id=row.user_id,
+            kind=row.kind,
+            action=row.action,
+            record_id=row.record_id,
+            made_at=row.made_at,
+            received_at=row.received_at,
+            code=(row.problem or {}).get("code", ""),
+            title=(row.problem or {}).get("title", ""),
+        )
+        for row in rows
+    ]
+
+
+__all__ = ["PULL_ACT", "pull", "rejected_operations", "sync_devices"]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
 from litestar import Router, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 
 from bluelight.audit import Action, Justification
 from bluelight.audit.door import Act, Door
 from bluelight.db import Database
 from bluelight.identity import Actor
+from bluelight.kernel.paging import decode_position
 from bluelight.kernel.permissions import Permission, needs
 from bluelight.sync import queries, services
 from bluelight.sync.rules import PULL_CURSOR_PATTERN
@@ -22,6 +25,8 @@ from bluelight.sync.schemas import (
     PullPage,
     PushAnswer,
     PushBatch,
+    RejectedOperation,
+    SyncDeviceRead,
 )
 
 
@@ -75,13 +80,52 @@ async def pull_page(
     limit: int = Parameter(default=DEFAULT_PULL, ge=1, le=MAX_PULL),
 ) -> PullPage:
     found = await sync_to_thread(queries.pull, db, actor=actor, cursor=cursor, limit=limit)
-    return await door.release(found, who=actor, why=why)
+    page = await door.release(found, who=actor, why=why)
+    if page.checkpoint is not None:
+        upto = decode_position(page.checkpoint)
+        await sync_to_thread(services.note_pulled, db, actor=actor, checkpoint=upto)
+    return page
+
+
+@get(
+    "/devices",
+    opt=needs(Permission.DEVICE_READ),
+    summary="The sync panel: how each device of the agency stands",
+    description=(
+        "For each registered device: when it last pushed and pulled, how far the server's "
+        "change log has moved since its last checkpoint, the backlog its outbox last "
+        "reported, and how many of its operations were applied or refused."
+    ),
+    operation_id="sync_devices",
+    sync_to_thread=True,
+)
+def list_sync_devices(
+    db: NamedDependency[Database], actor: NamedDependency[Actor]
+) -> list[SyncDeviceRead]:
+    return queries.sync_devices(db, actor=actor)
+
+
+@get(
+    "/rejected",
+    opt=needs(Permission.DEVICE_READ),
+    summary="Operations refused from the agency's devices",
+    description="Newest first, with the code each was refused with; none of their content.",
+    operation_id="sync_rejected",
+    sync_to_thread=True,
+)
+def list_rejected(
+    db: NamedDependency[Database],
+    actor: NamedDependency[Actor],
+    device: FromQuery[uuid.UUID | None] = None,
+    limit: int = Parameter(default=DEFAULT_PULL, ge=1, le=MAX_PULL),
+) -> list[RejectedOperation]:
+    return queries.rejected_operations(db, actor=actor, device_id=device, limit=limit)
 
 
 # What sync answers (a conflict's server copy, a pull) must not linger in a cache.
 sync_router = Router(
     path="/sync",
-    route_handlers=[push_batch, pull_page],
+    route_handlers=[push_batch, pull_page, list_sync_devices, list_rejected],
     tags=["Sync"],
     cache_control=CacheControlHeader(no_store=True),
 )

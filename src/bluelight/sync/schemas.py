@@ -52,6 +52,8 @@ class PushBatch(Struct, kw_only=True, forbid_unknown_fields=True):
     """Operations a device pushes, in the order it made them."""
 
     operations: Annotated[list[Operation], Meta(min_length=1, max_length=MAX_OPERATIONS)]
+    # How many operations are still waiting on the device after these (for the sync panel).
+    outbox: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
 
 
 class OperationResult(Struct, kw_only=True, omit_defaults=True):
@@ -112,3 +114,40 @@ class PullPage(Struct, kw_only=True):
     records: list[PulledRecord]
     cursor: str
     checkpoint: str | None
+
+
+class SyncDeviceRead(Struct, kw_only=True):
+    """A device of the agency as the sync panel shows it.
+
+    ``behind``: changes in the server's log since the checkpoint it last pulled to (not all of
+    them its to hold). ``outbox``: operations waiting on it, as it last reported.
+    ``operations`` and ``rejected``: what it has pushed, and how many were refused.
+    """
+
+    id: uuid.UUID
+    name: str
+    last_user: str
+    last_seen_at: datetime
+    revoked_at: datetime | None
+    last_push_at: datetime | None
+    last_pull_at: datetime | None
+    behind: int | None
+    outbox: int | None
+    operations: int
+    rejected: int
+
+
+class RejectedOperation(Struct, kw_only=True):
+    """An operation the server refused, as the sync panel lists it: what it was and why,
+    without its content."""
+
+    id: uuid.UUID
+    device_id: uuid.UUID | None
+    user_id: uuid.UUID
+    kind: str
+    action: str
+    record_id: uuid.UUID
+    made_at: datetime | None
+    received_at: datetime
+    code: str
+    title: str

@@ -49,7 +49,7 @@ from bluelight.records import (
     update_record_in,
 )
 from bluelight.sync.errors import SyncError, SyncErrorCode
-from bluelight.sync.models import SyncHolding, SyncOperation
+from bluelight.sync.models import SyncDevice, SyncHolding, SyncOperation
 from bluelight.sync.rules import check_shape, held_with, operation_digest
 from bluelight.sync.schemas import Operation, OperationResult, PushAnswer, PushBatch
 
@@ -282,6 +282,30 @@ def _settle(
     return OperationResult(id=op.id, status="applied", version=read.version), entry.seq
 
 
+def _insert(session: Session, model: Any) -> Any:
+    """An insert of ``model`` that can leave or update a row already there (``ON CONFLICT``),
+    in this session's dialect."""
+    dialect = sqlite if session.connection().dialect.name == "sqlite" else postgresql
+    return dialect.insert(model)
+
+
+def _device_seen(session: Session, device_id: uuid.UUID, user_id: uuid.UUID, **values: Any) -> None:
+    """Set ``values`` on the device's sync status, adding it the first time."""
+    stmt = _insert(session, SyncDevice).values(device_id=device_id, user_id=user_id, **values)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[SyncDevice.device_id], set_={"user_id": user_id, **values}
+        )
+    )
+
+
+def note_pulled(db: Database, *, actor: Actor, checkpoint: int) -> None:
+    """Keep, for the sync panel, that ``actor``'s device has pulled to ``checkpoint``."""
+    user_id, device_id = _device_ids(actor)
+    with db.write() as session:
+        _device_seen(session, device_id, user_id, last_pull_at=utcnow(), checkpoint=checkpoint)
+
+
 def _hold(
     session: Session, user_id: uuid.UUID, records: list[tuple[str, uuid.UUID]], seq: int
 ) -> None:
@@ -294,8 +318,7 @@ def _hold(
          "added_at": now}
         for kind, rid in dict.fromkeys(records)
     ]  # fmt: skip
-    dialect = sqlite if session.connection().dialect.name == "sqlite" else postgresql
-    stmt: Insert = dialect.insert(SyncHolding).on_conflict_do_nothing()
+    stmt: Insert = _insert(session, SyncHolding).on_conflict_do_nothing()
     session.execute(stmt, rows)
 
 
@@ -345,8 +368,9 @@ def push(
             results.append(result)
             if seq is not None:
                 places.append(seq)
+        _device_seen(session, device_id, user_id, last_push_at=utcnow(), outbox=batch.outbox)
     checkpoint = encode_position(max(places)) if places else None
     return PushAnswer(results=results, checkpoint=checkpoint)
 
 
-__all__ = ["push"]
+__all__ = ["note_pulled", "push"]

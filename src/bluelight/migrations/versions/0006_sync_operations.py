@@ -4,7 +4,8 @@ Every operation a device pushes is remembered by the id the device made for it, 
 of its content and the answer it was given, so that a replayed operation is answered from here
 and never applied twice, and the same id sent with other content is refused. Each user's
 holdings name the records their devices are sent by sync pull: their own work and what it
-refers to, not the whole force.
+refers to, not the whole force. Each device's last push and pull, checkpoint and reported
+outbox backlog are kept for the administrators' sync panel.
 
 Revision ID: 0006
 Revises: 0005
@@ -60,8 +61,21 @@ def upgrade() -> None:
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "entity_id", name=op.f("pk_sync_holdings")),
     )
+    op.create_table(
+        "sync_devices",
+        sa.Column("device_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("last_push_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_pull_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "checkpoint", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("outbox", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("device_id", name=op.f("pk_sync_devices")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sync_devices")
     op.drop_table("sync_holdings")
     op.drop_table("sync_operations")
