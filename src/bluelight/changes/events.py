@@ -58,7 +58,14 @@ class SessionsEnded:
 
 def publish(session: Session, *events: object) -> None:
     """Offer ``events`` to the subscribers once ``session``'s transaction commits."""
-    session.info.setdefault(_PENDING, []).extend(events)
+    pending(session).extend(events)
+
+
+def pending(session: Session) -> list[object]:
+    """The events published on ``session`` since its transaction began, in order: to read what
+    a use case published, or to take back what a savepoint rolled back published."""
+    events: list[object] = session.info.setdefault(_PENDING, [])
+    return events
 
 
 class EventBus:

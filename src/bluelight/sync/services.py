@@ -1,17 +1,19 @@
 """Push: applying a device's batch of operations, each at most once.
 
-A batch is one transaction. Each operation in it is first claimed in the ledger
-(``SyncOperation``) by the id the device made for it, then applied in a savepoint of its own
+A batch is one transaction. Its operations' ids are first claimed in the ledger
+(``SyncOperation``) in one statement, then each operation is applied in a savepoint of its own
 through the records' own write use cases (the same validation, permission checks and audit as
-the records API: there is no second write path). So:
+the records API: there is no second write path), and its answer is written into its ledger
+entry. So:
 
-- an operation is applied at most once: its id is claimed before it is applied, and a claim
-  that finds the id taken (earlier, in this batch, or by a push committing at the same moment)
-  answers ``duplicate`` with the outcome the ledger kept;
+- an operation is applied at most once: its id is claimed before it is applied, and an id
+  found taken (by an earlier push, or by a push committing at the same moment, which the claim
+  waits for) is answered ``duplicate`` with the answer its entry kept; so is an operation sent
+  twice in one batch, at its second place;
 - a crash anywhere in the batch leaves every operation wholly applied with its ledger entry,
   or neither: the device, which had no answer, sends the batch again;
-- one operation refused (``rejected`` or ``conflict``) is rolled back to its savepoint, and the
-  rest of the batch goes on.
+- one operation refused (``rejected`` or ``conflict``) is rolled back to its savepoint, with
+  the events it published, and the rest of the batch goes on.
 
 Answers are sent only once the transaction has committed.
 """
@@ -19,17 +21,17 @@ Answers are sent only once the transaction has committed.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Insert, select
+from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bluelight.audit import Action, Justification, Outcome, append, draft
 from bluelight.audit.reasons import justification
-from bluelight.changes.models import ChangeLogEntry
+from bluelight.changes import RecordChanged, pending
 from bluelight.db import Database
 from bluelight.identity import Actor
 from bluelight.kernel import new_id, utcnow
@@ -107,48 +109,86 @@ def _apply(session: Session, kind: Kind, op: Operation, *, actor: Actor, why: An
     return delete_record_in(session, kind, op.record_id, deletion, actor=actor, why=why)
 
 
-def _seq_of(session: Session, kind: Kind, record_id: uuid.UUID, version: int) -> int | None:
-    c = ChangeLogEntry
-    seq = session.execute(
-        select(c.seq).where(
-            c.entity_type == kind.name, c.entity_id == record_id, c.version == version
-        )
-    ).scalar()
-    return int(seq) if seq is not None else None
+@dataclass(slots=True)
+class _Entry:
+    """An operation's ledger entry as this push knows it: claimed by it (``fresh``), or left
+    by an earlier push (or an earlier place in this batch)."""
+
+    user_id: uuid.UUID
+    digest: str
+    fresh: bool
+    outcome: str = _PENDING
+    version: int | None = None
+    seq: int | None = None
+    problem: dict[str, Any] | None = None
 
 
 def _claim(
     session: Session,
-    op: Operation,
-    digest: str,
+    batch: PushBatch,
     *,
     user_id: uuid.UUID,
     device_id: uuid.UUID,
-) -> tuple[SyncOperation, bool]:
-    """The ledger entry of ``op``: a new one claimed for this push (``True``), or the one an
-    earlier push left (``False``), waiting for a push that holds it to commit or roll back."""
-    entry = SyncOperation(
-        id=op.id,
-        user_id=user_id,
-        device_id=device_id,
-        kind=op.kind,
-        action=op.action,
-        record_id=op.record_id,
-        base_version=op.base_version,
-        digest=digest,
-        made_at=op.made_at,
-        received_at=utcnow(),
-        outcome=_PENDING,
-    )
-    try:
-        with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
-        prior = session.get(SyncOperation, op.id, populate_existing=True)
-        if prior is None:  # pragma: no cover - the clash was on the id, which is now there
-            raise
-        return prior, False
-    return entry, True
+) -> dict[uuid.UUID, _Entry]:
+    """The ledger entry of each operation of ``batch``, by id: the ids no push had taken are
+    claimed for this one in one statement (an insert that leaves a row already there, waiting
+    for a push that holds it to commit or roll back); the others are read as they were left."""
+    now = utcnow()
+    entries: dict[uuid.UUID, _Entry] = {}
+    rows = []
+    for op in batch.operations:
+        if op.id in entries:
+            continue  # a second place of one operation: its first place's entry answers it
+        digest = operation_digest(op)
+        entries[op.id] = _Entry(user_id=user_id, digest=digest, fresh=True)
+        rows.append(
+            {"id": op.id, "user_id": user_id, "device_id": device_id, "kind": op.kind,
+             "action": op.action, "record_id": op.record_id, "base_version": op.base_version,
+             "digest": digest, "made_at": op.made_at, "received_at": now, "outcome": _PENDING}
+        )  # fmt: skip
+    stmt = _insert(session, SyncOperation).on_conflict_do_nothing().returning(SyncOperation.id)
+    claimed = {row[0] for row in session.connection().execute(stmt, rows)}
+    taken = [op_id for op_id in entries if op_id not in claimed]
+    if taken:
+        o = SyncOperation
+        for row in session.connection().execute(
+            select(o.id, o.user_id, o.digest, o.outcome, o.version, o.seq, o.problem).where(
+                o.id.in_(taken)
+            )
+        ):
+            entries[row.id] = _Entry(
+                user_id=row.user_id,
+                digest=row.digest,
+                fresh=False,
+                outcome=row.outcome,
+                version=row.version,
+                seq=row.seq,
+                problem=row.problem,
+            )
+    return entries
+
+
+def _record_answers(session: Session, entries: dict[uuid.UUID, _Entry]) -> None:
+    """Write the answer of each operation this push applied or refused into its entry."""
+    answered = [
+        {"entry_id": op_id, "outcome": e.outcome, "version": e.version, "seq": e.seq,
+         "problem": e.problem}
+        for op_id, e in entries.items()
+        if e.fresh
+    ]  # fmt: skip
+    if answered:
+        o = SyncOperation
+        session.connection().execute(
+            update(o)
+            .where(o.id == bindparam("entry_id"))
+            .values(
+                outcome=bindparam("outcome"),
+                version=bindparam("version"),
+                seq=bindparam("seq"),
+                problem=bindparam("problem"),
+            ),
+            answered,
+        )
 
 
 def _conflict(
@@ -192,7 +232,7 @@ def _refused(
 def _replay(
     session: Session,
     op: Operation,
-    entry: SyncOperation,
+    entry: _Entry,
     digest: str,
     *,
     actor: Actor,
@@ -237,48 +277,53 @@ def _replay(
 def _settle(
     session: Session,
     op: Operation,
-    known: dict[uuid.UUID, SyncOperation],
+    entry: _Entry,
+    holdings: dict[uuid.UUID, tuple[str, int]],
     *,
     actor: Actor,
     user_id: uuid.UUID,
-    device_id: uuid.UUID,
     why: Justification | None,
 ) -> tuple[OperationResult, int | None]:
-    """Apply one operation, or answer it from the ledger; returns its answer and the feed
-    place of the change it made (or made before)."""
-    digest = operation_digest(op)
-    entry = known.get(op.id)
-    fresh = False
-    if entry is None:
-        entry, fresh = _claim(session, op, digest, user_id=user_id, device_id=device_id)
-        known[op.id] = entry
-    if not fresh:
-        replayed = _replay(session, op, entry, digest, actor=actor, user_id=user_id, why=why)
+    """Apply one operation, or answer it from its ledger entry; returns its answer and the
+    feed place of the change it made (or made before). The records an applied operation
+    puts in the user's holdings are added to ``holdings``."""
+    if not entry.fresh or entry.outcome != _PENDING:
+        # Done before (or earlier in this batch): answer as it was answered then
+        replayed = _replay(
+            session, op, entry, operation_digest(op), actor=actor, user_id=user_id, why=why
+        )
         return replayed, entry.seq if replayed.status == "duplicate" else None
     kind = BY_NAME[op.kind]
     op_why: Any = None
+    events = pending(session)
+    mark = len(events)
     try:
         check_shape(op)
         op_why = _reason(op, why)
         _permitted(actor, kind, op)
         with session.begin_nested():
             read = _apply(session, kind, op, actor=actor, why=op_why)
-    except RecordError as exc:
-        if exc.code != RecordErrorCode.VERSION_CONFLICT:
-            return _rejected(session, op, entry, exc, actor=actor, why=op_why), None
-        entry.outcome = "conflict"
-        entry.version = exc.extra.get("current_version")
-        record = _conflict(session, kind, op, actor=actor, why=op_why)
-        return OperationResult(
-            id=op.id, status="conflict", version=entry.version, record=record
-        ), None
     except BluelightError as exc:
+        # What the operation published is gone with what it wrote.
+        del events[mark:]
+        if isinstance(exc, RecordError) and exc.code == RecordErrorCode.VERSION_CONFLICT:
+            entry.outcome = "conflict"
+            entry.version = exc.extra.get("current_version")
+            record = _conflict(session, kind, op, actor=actor, why=op_why)
+            answer = OperationResult(
+                id=op.id, status="conflict", version=entry.version, record=record
+            )
+            return answer, None
         return _rejected(session, op, entry, exc, actor=actor, why=op_why), None
     entry.outcome = "applied"
     entry.version = read.version
-    entry.seq = _seq_of(session, kind, op.record_id, read.version)
+    entry.seq = next(
+        (e.seq for e in events[mark:] if isinstance(e, RecordChanged) and e.id == op.record_id),
+        None,
+    )
     if op.action != "delete" and entry.seq is not None:
-        _hold(session, user_id, held_with(kind.name, read), entry.seq)
+        for held_kind, held_id in held_with(kind.name, read):
+            holdings.setdefault(held_id, (held_kind, entry.seq))
     return OperationResult(id=op.id, status="applied", version=read.version), entry.seq
 
 
@@ -306,26 +351,26 @@ def note_pulled(db: Database, *, actor: Actor, checkpoint: int) -> None:
         _device_seen(session, device_id, user_id, last_pull_at=utcnow(), checkpoint=checkpoint)
 
 
-def _hold(
-    session: Session, user_id: uuid.UUID, records: list[tuple[str, uuid.UUID]], seq: int
-) -> None:
-    """Take ``records`` into the user's holdings (those held already stay as they were): an
-    insert that leaves a row already there, so two devices of one user pushing at once never
-    clash on it."""
+def _hold(session: Session, user_id: uuid.UUID, holdings: dict[uuid.UUID, tuple[str, int]]) -> None:
+    """Take records into the user's holdings, each with the feed place of the change that
+    brought it (those held already stay as they were): an insert that leaves a row already
+    there, so two devices of one user pushing at once never clash on it."""
+    if not holdings:
+        return
     now = utcnow()
     rows = [
         {"user_id": user_id, "entity_id": rid, "entity_type": kind, "added_seq": seq,
          "added_at": now}
-        for kind, rid in dict.fromkeys(records)
+        for rid, (kind, seq) in holdings.items()
     ]  # fmt: skip
     stmt: Insert = _insert(session, SyncHolding).on_conflict_do_nothing()
-    session.execute(stmt, rows)
+    session.connection().execute(stmt, rows)
 
 
 def _rejected(
     session: Session,
     op: Operation,
-    entry: SyncOperation,
+    entry: _Entry,
     exc: BluelightError,
     *,
     actor: Actor,
@@ -356,18 +401,17 @@ def push(
     results: list[OperationResult] = []
     places: list[int] = []
     with db.write() as session:
-        ids = {op.id for op in batch.operations}
-        known = {
-            entry.id: entry
-            for entry in session.scalars(select(SyncOperation).where(SyncOperation.id.in_(ids)))
-        }
+        entries = _claim(session, batch, user_id=user_id, device_id=device_id)
+        holdings: dict[uuid.UUID, tuple[str, int]] = {}
         for op in batch.operations:
             result, seq = _settle(
-                session, op, known, actor=actor, user_id=user_id, device_id=device_id, why=why
+                session, op, entries[op.id], holdings, actor=actor, user_id=user_id, why=why
             )
             results.append(result)
             if seq is not None:
                 places.append(seq)
+        _record_answers(session, entries)
+        _hold(session, user_id, holdings)
         _device_seen(session, device_id, user_id, last_push_at=utcnow(), outbox=batch.outbox)
     checkpoint = encode_position(max(places)) if places else None
     return PushAnswer(results=results, checkpoint=checkpoint)
