@@ -184,7 +184,11 @@ def insert_record(
 ) -> Any:
     """Create a record inside the caller's transaction (for batches); see ``create_record``."""
     record_id = data.id or new_id()
-    if session.get(kind.model, record_id) is not None:
+    model: Any = kind.model
+    # A lean look (one column, no autoflush, no object built): every record this session
+    # added is flushed as it is added, so the database holds them all.
+    taken = session.connection().execute(select(model.id).where(model.id == record_id)).first()
+    if taken is not None:
         raise RecordError(
             RecordErrorCode.DUPLICATE_ID,
             f"a {kind.name} with id {record_id} already exists",
@@ -202,7 +206,6 @@ def insert_record(
     _unique_reference(session, kind, content, record_id)
     classification = getattr(data, "classification", "OFFICIAL")
     check_classification(actor, classification)
-    model: Any = kind.model
     row = model(
         id=record_id,
         version=1,
