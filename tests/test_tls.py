@@ -7,13 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
-import socket
 import ssl
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -28,9 +23,7 @@ from typer.testing import CliRunner
 
 from bluelight.cli import app as cli
 from bluelight.settings import Settings, get_settings
-
-BLUELIGHT = Path(sys.executable).parent / "bluelight"
-STARTUP_SECONDS = 60
+from servers import STARTUP_SECONDS, serving
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
@@ -68,53 +61,6 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(url: str, data_dir: Path, **tls: Path) -> Iterator[str]:
-    """``bluelight serve`` in a process of its own; yields its base URL once it answers."""
-    port = _free_port()
-    scheme = "https" if tls else "http"
-    env = {
-        **os.environ,
-        "BLUELIGHT_DATABASE_URL": url,
-        "BLUELIGHT_ENV": "test",
-        "BLUELIGHT_DATA_DIR": str(data_dir),
-        "BLUELIGHT_PASSWORD_HASH_COST": "fast",
-        "BLUELIGHT_AUDIT_SIGN_INTERVAL_SECONDS": "0",
-        "BLUELIGHT_HOST": "127.0.0.1",
-        "BLUELIGHT_PORT": str(port),
-        **{f"BLUELIGHT_TLS_{name.upper()}": str(path) for name, path in tls.items()},
-    }
-    log = data_dir / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(BLUELIGHT), "serve"], env=env, stdout=out, stderr=out)  # noqa: S603  (our own command, fixed arguments)
-    base = f"{scheme}://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not listen in {STARTUP_SECONDS}s:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _health(client: httpx.Client, base: str) -> httpx.Response:
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:
@@ -132,7 +78,8 @@ def test_the_server_serves_tls_and_asks_browsers_to_stay_on_it(
     # Given a self-signed certificate and the server started with it
     cert, key = self_signed(tmp_path)
     _, url = migrated
-    with serving(url, tmp_path, cert=cert, key=key) as base:
+    with serving(url, tmp_path, cert=cert, key=key) as server:
+        base = server.base
         # When health is asked over HTTPS, trusting that certificate alone
         trust = ssl.create_default_context(cafile=str(cert))
         with httpx.Client(verify=trust, timeout=10) as client:
@@ -152,7 +99,8 @@ def test_the_server_serves_tls_and_asks_browsers_to_stay_on_it(
 def test_plain_http_serving_sends_no_hsts(migrated: tuple[Engine, str], tmp_path: Path) -> None:
     # Given the server started without a certificate
     _, url = migrated
-    with serving(url, tmp_path) as base:
+    with serving(url, tmp_path) as server:
+        base = server.base
         # When health is asked over plain HTTP
         with httpx.Client(timeout=10) as client:
             response = _health(client, base)
