@@ -276,19 +276,34 @@ def start_server(
             argv, env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT
         )
     server = Server(name, target, port, process, log, argv)
+    return wait_until_answering(server, probe, probe_headers, timeout=timeout)
+
+
+def wait_until_answering(
+    server: Server, probe: str, headers: dict[str, str] | None = None, *, timeout: float
+) -> Server:
+    """``server`` once ``probe`` answers 2xx.
+
+    Raises:
+        RuntimeError: the server exited or did not answer within ``timeout`` seconds (it is
+            stopped).
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            msg = f"{name} server exited ({process.returncode}); see {log}"
+        if server.process.poll() is not None:
+            msg = f"{server.name} server exited ({server.process.returncode}); see {server.log}"
             raise RuntimeError(msg)
         try:
-            http_get(server.base_url + probe, probe_headers, timeout=2)
+            http_get(server.base_url + probe, headers, timeout=2)
         except (OSError, urllib.error.URLError, ValueError):
             time.sleep(0.2)
         else:
             return server
     server.stop()
-    msg = f"{name} server did not answer on {server.base_url}{probe} in {timeout:.0f}s; see {log}"
+    msg = (
+        f"{server.name} server did not answer on {server.base_url}{probe} in {timeout:.0f}s; "
+        f"see {server.log}"
+    )
     raise RuntimeError(msg)
 
 
@@ -546,6 +561,16 @@ def create_bench_user(url: str, data_dir: Path, *, roles: Sequence[str] = ("offi
     """Add a user (and, if missing, the agency ``BENCH_AGENCY``) through the identity services,
     as an administrator would; return the username, ``bench.<run id>``, new on every run so a
     kept database never holds a user whose second factor this run does not know."""
+    username = f"bench.{RUN_ID}"
+    create_bench_users(url, data_dir, [username], roles=roles)
+    return username
+
+
+def create_bench_users(
+    url: str, data_dir: Path, usernames: Sequence[str], *, roles: Sequence[str] = ("officer",)
+) -> None:
+    """Add users named ``usernames`` (and, if missing, the agency ``BENCH_AGENCY``) through
+    the identity services, as an administrator would."""
     import msgspec
 
     from bluelight.db import Database, make_engine
@@ -555,8 +580,7 @@ def create_bench_user(url: str, data_dir: Path, *, roles: Sequence[str] = ("offi
     from bluelight.identity.policy import identity_policy
     from bluelight.identity.schemas import AgencyCreate, UserCreate
 
-    settings = bench_settings(url, data_dir)
-    username = f"bench.{RUN_ID}"
+    policy = identity_policy(bench_settings(url, data_dir))
     db = Database(make_engine(url))
     try:
         actor = system_actor(BENCH_AGENCY)
@@ -572,24 +596,24 @@ def create_bench_user(url: str, data_dir: Path, *, roles: Sequence[str] = ("offi
         except IdentityError as exc:
             if exc.code != "AGENCY_EXISTS":
                 raise
-        identity.create_user(
-            db,
-            identity_policy(settings),
-            msgspec.convert(
-                {
-                    "username": username,
-                    "display_name": "Benchmark officer",
-                    "password": BENCH_PASSWORD,
-                    "roles": list(roles),
-                    "agency": BENCH_AGENCY,
-                },
-                UserCreate,
-            ),
-            actor=actor,
-        )
+        for n, username in enumerate(usernames, 1):
+            identity.create_user(
+                db,
+                policy,
+                msgspec.convert(
+                    {
+                        "username": username,
+                        "display_name": f"Benchmark officer {n}",
+                        "password": BENCH_PASSWORD,
+                        "roles": list(roles),
+                        "agency": BENCH_AGENCY,
+                    },
+                    UserCreate,
+                ),
+                actor=actor,
+            )
     finally:
         db.dispose()
-    return username
 
 
 def sign_in_http(base_url: str, username: str, password: str = BENCH_PASSWORD) -> str:

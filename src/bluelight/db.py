@@ -8,6 +8,7 @@ that a write acknowledged to a client survives a crash: SQLite in WAL mode with
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 import time
 import uuid
@@ -221,7 +222,14 @@ def _install_sqlite_hooks(engine: Engine, synchronous: str) -> None:
         # statement is its own transaction.
         mode = connection.get_execution_options().get("bluelight_begin", "DEFERRED")
         if mode is not None:
-            connection.connection.driver_connection.execute(f"BEGIN {mode}")
+            statement = f"BEGIN {mode}"
+            try:
+                connection.connection.driver_connection.execute(statement)
+            except sqlite3.OperationalError as exc:
+                # Raised here, the driver's error would reach no handler of SQLAlchemy's: wrap
+                # it as SQLAlchemy would, so a write lock not had in time (the file busy) is
+                # an unavailable database (503 with Retry-After), not a server error.
+                raise OperationalError(statement, None, exc) from exc
 
 
 def _decode_json(text: str | bytes) -> Any:

@@ -37,14 +37,17 @@ import bluelight.db
 from bluelight.app import create_app
 from bluelight.audit.models import AuditEntry
 from bluelight.db import Database, database_unavailable, lock_journal_then, make_engine
+from bluelight.migrations import upgrade
 from factories import (
     API,
     REASON,
     assert_problem,
     auth_headers,
+    make_user,
     new_record,
     person_payload,
     settings_for_tests,
+    sign_in,
 )
 from outages import DatabaseSwitch, TrailSwitch
 
@@ -280,6 +283,45 @@ def test_what_counts_as_an_unavailable_postgresql() -> None:
     assert database_unavailable(_wrapped(errors.TooManyConnections("too many")))
     assert not database_unavailable(_wrapped(errors.QueryCanceled("timeout")))
     assert not database_unavailable(_wrapped(errors.UndefinedTable("no"), ProgrammingError))
+
+
+def test_a_write_that_cannot_have_the_sqlite_write_lock_in_time_is_503_not_500(
+    tmp_path: Path,
+) -> None:
+    # Given a server on its own SQLite file, whose wait for a busy file is cut short
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+
+    @event.listens_for(engine, "connect")
+    def impatient(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=50")
+
+    engine.dispose()  # connections made from now on wait 50 ms, not 10 s
+    app = create_app(settings_for_tests(url, tmp_path), database=Database(engine))
+    with TestClient(app) as client:
+        make_user(app, "busy.officer", ("officer",))
+        headers = {"Authorization": f"Bearer {sign_in(client, 'busy.officer')['token']}"}
+        # and another process holding the file's write lock
+        holder = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            # When a write begins
+            response = client.post(
+                f"{API}/sync/push",
+                json={"operations": [{"id": str(uuid.uuid4()), "kind": "property",
+                                      "action": "create", "record_id": str(uuid.uuid4()),
+                                      "content": {"category": "BICYCLE"}}]},
+                headers=headers,
+            )  # fmt: skip
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+    # Then the database is busy, to be tried again: 503 with Retry-After, not a server error
+    assert_problem(response, 503, "DATABASE_UNAVAILABLE")
+    assert response.headers["retry-after"] == "2"
+    engine.dispose()
 
 
 # --- a real PostgreSQL outage ----------------------------------------------------------------
