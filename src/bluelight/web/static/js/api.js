@@ -255,6 +255,17 @@ export const records = {
   },
 };
 
+export const sync = {
+  /** The force's devices and how each stands with sync (the sync panel). */
+  async devices() {
+    return get("/sync/devices");
+  },
+  /** Operations refused from the force's devices, newest first. */
+  async rejected() {
+    return get("/sync/rejected");
+  },
+};
+
 /** The server's health (public): status, version, database, and the force when it says. */
 export function health() {
   return get("/health", { auth: false });

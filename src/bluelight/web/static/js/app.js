@@ -2,6 +2,7 @@
 
 import { ApiError, auth, health, onBusy, token, wipeStorage } from "./api.js";
 import { fold as foldReason, initReason, loadReasons, refused, resetReason } from "./reason.js";
+import { initDevices, resetDevices } from "./devices.js";
 import { closeRecord, showRecord } from "./records.js";
 import { route } from "./kinds.js";
 import { focusResult, initSearch, resetSearch } from "./search.js";
@@ -95,6 +96,7 @@ function endSession() {
   forget();
   resetSearch();
   resetReason();
+  resetDevices();
   closeRecord();
   $("record").hidden = true;
   $("search").hidden = false;
@@ -120,6 +122,7 @@ async function describeUser() {
     const u = me.user;
     $("who").textContent = `Signed in as ${u.display_name} (${u.username}), ${u.agency}`;
     $("dev-links").hidden = !(me.permissions || []).some((p) => DEVELOPER_PERMISSIONS.has(p));
+    initDevices(me.permissions, ui.fail);
   } catch (err) {
     ui.fail(err);
   }
