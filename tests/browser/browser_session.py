@@ -140,5 +140,10 @@ class SignIn:
             self.save_recovery_codes(page, who)
         expect(page.get_by_role("heading", name="Search records")).to_be_visible()
         expect(page.get_by_label("Reason", exact=True)).to_be_focused()
+        # The page has said who is signed in, and filled the sync panel if it shows one: the
+        # requests of signing in are over, so none of them meets what the test does next.
+        expect(page.locator("#who")).to_contain_text(who.username)
+        if page.locator("#devices").is_visible():
+            expect(page.locator("#devices-list")).not_to_be_empty()
         if reason:
             give_reason(page)
