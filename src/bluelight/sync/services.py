@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from bluelight.audit import Action, Justification, Outcome, append, draft
 from bluelight.audit.reasons import justification
 from bluelight.changes import RecordChanged, pending
-from bluelight.db import Database
+from bluelight.db import Database, lock_journal
 from bluelight.identity import Actor
 from bluelight.kernel import new_id, utcnow
 from bluelight.kernel.errors import BluelightError
@@ -401,6 +401,11 @@ def push(
     results: list[OperationResult] = []
     places: list[int] = []
     with db.write() as session:
+        # The journals' lock first, before any row: a batch takes it at its first change
+        # anyway, and two batches that changed the same records in other orders would
+        # otherwise each hold a row the other waits for while one waits for the lock (a
+        # deadlock on PostgreSQL; SQLite's one writer has none).
+        lock_journal(session.connection())
         entries = _claim(session, batch, user_id=user_id, device_id=device_id)
         holdings: dict[uuid.UUID, tuple[str, int]] = {}
         for op in batch.operations:
