@@ -2,7 +2,7 @@
 
 from bluelight.audit.errors import AuditError, AuditErrorCode
 from bluelight.audit.rules import Action, Draft, Justification, Outcome, Platform, Who, draft
-from bluelight.audit.services import AuditWriter, TreeSigner, append, record
+from bluelight.audit.services import AuditWriter, TreeSigner, append, deferred_entries, record
 
 __all__ = [
     "Action",
@@ -16,6 +16,7 @@ __all__ = [
     "TreeSigner",
     "Who",
     "append",
+    "deferred_entries",
     "draft",
     "record",
 ]

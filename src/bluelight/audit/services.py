@@ -19,7 +19,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -57,10 +57,16 @@ def append(session: Session | Connection, drafts: Sequence[Draft]) -> list[int]:
     """Append ``drafts`` to the trail inside the caller's write transaction.
 
     Call it last in the transaction, just before commit: the lock it takes is held until then.
-    Returns the entries' places (``seq``) in the trail.
+    Returns the entries' places (``seq``) in the trail; none yet on a session whose entries
+    are deferred (``deferred_entries``), where they wait to be appended together.
     """
     if not drafts:
         return []
+    if isinstance(session, Session):
+        waiting: list[Draft] | None = session.info.get(_DEFERRED)
+        if waiting is not None:
+            waiting.extend(drafts)
+            return []
     conn = session.connection() if isinstance(session, Session) else session
     first = _next_seq(conn)
     entries: list[dict[str, Any]] = []
@@ -91,6 +97,26 @@ def append(session: Session | Connection, drafts: Sequence[Draft]) -> list[int]:
         subjects.extend({"subject_id": s, "seq": seq} for s in dict.fromkeys(d.subject_ids))
     insert_rows(conn, (_ENTRIES, entries), (_SUBJECTS, subjects))
     return list(range(first, first + len(drafts)))
+
+
+_DEFERRED = "bluelight_audit_deferred"
+
+
+@contextlib.contextmanager
+def deferred_entries(session: Session) -> Iterator[list[Draft]]:
+    """Within the block, the entries appended on ``session`` wait in the list it yields, and
+    are appended together, in order, when the block ends without an error: for a use case
+    that makes many changes in one transaction (a sync batch), one trip to the trail instead
+    of one a change. Entries of a part rolled back to a savepoint are taken out of the list
+    by whoever rolled it back. Raised out of the block, nothing is appended (the transaction
+    is rolled back with it)."""
+    waiting: list[Draft] = []
+    session.info[_DEFERRED] = waiting
+    try:
+        yield waiting
+    finally:
+        session.info.pop(_DEFERRED, None)
+    append(session, waiting)
 
 
 def record(db: Database, *drafts: Draft) -> list[int]:

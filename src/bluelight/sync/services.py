@@ -29,7 +29,15 @@ from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bluelight.audit import Action, Justification, Outcome, append, draft
+from bluelight.audit import (
+    Action,
+    Draft,
+    Justification,
+    Outcome,
+    append,
+    deferred_entries,
+    draft,
+)
 from bluelight.audit.reasons import justification
 from bluelight.changes import RecordChanged, pending
 from bluelight.db import Database, lock_journal
@@ -279,6 +287,7 @@ def _settle(
     op: Operation,
     entry: _Entry,
     holdings: dict[uuid.UUID, tuple[str, int]],
+    deferred: list[Draft],
     *,
     actor: Actor,
     user_id: uuid.UUID,
@@ -296,7 +305,7 @@ def _settle(
     kind = BY_NAME[op.kind]
     op_why: Any = None
     events = pending(session)
-    mark = len(events)
+    mark, entries_mark = len(events), len(deferred)
     try:
         check_shape(op)
         op_why = _reason(op, why)
@@ -304,8 +313,9 @@ def _settle(
         with session.begin_nested():
             read = _apply(session, kind, op, actor=actor, why=op_why)
     except BluelightError as exc:
-        # What the operation published is gone with what it wrote.
+        # What the operation published and put on the trail is gone with what it wrote.
         del events[mark:]
+        del deferred[entries_mark:]
         if isinstance(exc, RecordError) and exc.code == RecordErrorCode.VERSION_CONFLICT:
             entry.outcome = "conflict"
             entry.version = exc.extra.get("current_version")
@@ -408,13 +418,23 @@ def push(
         lock_journal(session.connection())
         entries = _claim(session, batch, user_id=user_id, device_id=device_id)
         holdings: dict[uuid.UUID, tuple[str, int]] = {}
-        for op in batch.operations:
-            result, seq = _settle(
-                session, op, entries[op.id], holdings, actor=actor, user_id=user_id, why=why
-            )
-            results.append(result)
-            if seq is not None:
-                places.append(seq)
+        # Every entry of the batch (changes, refusals, conflicts' copies) goes on the trail in
+        # one append at the end of the batch, in the order they were made.
+        with deferred_entries(session) as deferred:
+            for op in batch.operations:
+                result, seq = _settle(
+                    session,
+                    op,
+                    entries[op.id],
+                    holdings,
+                    deferred,
+                    actor=actor,
+                    user_id=user_id,
+                    why=why,
+                )
+                results.append(result)
+                if seq is not None:
+                    places.append(seq)
         _record_answers(session, entries)
         _hold(session, user_id, holdings)
         _device_seen(session, device_id, user_id, last_push_at=utcnow(), outbox=batch.outbox)
