@@ -74,6 +74,13 @@ def _wanted(user_id: uuid.UUID, after: int, upto: int) -> CompoundSelect[str, uu
         SyncHolding.user_id == user_id
     )
     newly = held.where(SyncHolding.added_seq > after, SyncHolding.added_seq <= upto)
+    newly_marked = select(literal("marker", String()), marker.id).where(
+        marker.subject_id.in_(newly.with_only_columns(SyncHolding.entity_id))
+    )
+    if after == 0:
+        # A first pull: everything held is newly held, so the change log need not be read
+        # from its beginning to find what changed (at national scale, most of it is others').
+        return newly.union(newly_marked)
     changed = select(c.entity_type, c.entity_id).where(
         c.seq > after,
         c.seq <= upto,
@@ -88,9 +95,6 @@ def _wanted(user_id: uuid.UUID, after: int, upto: int) -> CompoundSelect[str, uu
                 ),
             ),
         ),
-    )
-    newly_marked = select(literal("marker", String()), marker.id).where(
-        marker.subject_id.in_(newly.with_only_columns(SyncHolding.entity_id))
     )
     return changed.union(newly, newly_marked)
 
